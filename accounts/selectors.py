@@ -1,0 +1,118 @@
+"""Reads of the accounts app: the contract-value formulas of ../shared/DOMAIN.md, "Contract value".
+
+Every figure takes the evaluation date ``as_of``. Amounts are ``Decimal``: a contract's ACV is rounded to
+cents in its own currency, then converted at ``as_of``'s rate and rounded to cents again, so that account,
+total and waterfall sums add up exactly.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from .models import Contract, ExchangeRate
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+class MissingExchangeRate(LookupError):
+    """No rate for a currency on or before the evaluation date: the figure cannot be converted."""
+
+    def __init__(self, currency: str, as_of: dt.date):
+        super().__init__(f"No exchange rate for {currency} on or before {as_of:%Y-%m-%d}; add one in the admin.")
+        self.currency = currency
+        self.as_of = as_of
+
+
+@dataclass(frozen=True)
+class Term:
+    """A contract term as ``numerator / denominator`` years, kept exact."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def years(self) -> Decimal:
+        return Decimal(self.numerator) / Decimal(self.denominator)
+
+
+def contract_term(*, start_date: dt.date, end_date: dt.date) -> Term:
+    """DOMAIN.md ``term_years``: whole calendar months / 12 when ``end_date + 1`` falls on the start's day of
+    the month, otherwise days / 365 (``end_date`` is inclusive)."""
+    after_end = end_date + dt.timedelta(days=1)
+    months = (after_end.year - start_date.year) * 12 + after_end.month - start_date.month
+    if after_end.day == start_date.day:
+        return Term(months, 12)
+    return Term((after_end - start_date).days, 365)
+
+
+def contract_acv(*, recurring_tcv: Decimal, start_date: dt.date, end_date: dt.date) -> Decimal:
+    """``ACV(c) = recurring_tcv / term_years``, in the contract's currency, rounded to cents. One-time fees are
+    never an input."""
+    term = contract_term(start_date=start_date, end_date=end_date)
+    annual = Decimal(recurring_tcv) * term.denominator / term.numerator
+    return annual.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def contracts_live_on(*, as_of: dt.date) -> QuerySet[Contract]:
+    """Contracts live on ``as_of``: ``start_date ≤ as_of ≤ end_date`` and not cancelled."""
+    return Contract.objects.filter(start_date__lte=as_of, end_date__gte=as_of).exclude(status=Contract.Status.CANCELLED)
+
+
+def exchange_rates_on(*, as_of: dt.date, currencies: Iterable[str]) -> dict[str, Decimal]:
+    """For each currency, the latest rate dated on or before ``as_of`` (the reporting currency is 1)."""
+    reporting = settings.REPORTING_CURRENCY
+    wanted = set(currencies) - {reporting}
+    rates = {reporting: Decimal(1)}
+    if wanted:
+        rows = (
+            ExchangeRate.objects.filter(currency__in=wanted, date__lte=as_of)
+            .order_by("currency", "-date")
+            .values_list("currency", "rate")
+        )
+        for currency, rate in rows:
+            rates.setdefault(currency, rate)
+    for currency in wanted:
+        if currency not in rates:
+            raise MissingExchangeRate(currency, as_of)
+    return rates
+
+
+def account_acv_map(*, as_of: dt.date, account_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
+    """``ACV(account, as_of)`` in the reporting currency for every account with a live contract (one query for
+    contracts, one for rates). Accounts without live contracts are absent (their ACV is 0)."""
+    contracts = contracts_live_on(as_of=as_of)
+    if account_ids is not None:
+        contracts = contracts.filter(account_id__in=list(account_ids))
+    rows = list(contracts.values_list("account_id", "currency", "recurring_tcv", "start_date", "end_date"))
+    rates = exchange_rates_on(as_of=as_of, currencies={row[1] for row in rows})
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for account_id, currency, tcv, start_date, end_date in rows:
+        acv = contract_acv(recurring_tcv=tcv, start_date=start_date, end_date=end_date)
+        totals[account_id] += (acv * rates[currency]).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return dict(totals)
+
+
+def account_acv(*, account_id: int, as_of: dt.date) -> Decimal:
+    """``ACV(account, as_of)`` in the reporting currency."""
+    return account_acv_map(as_of=as_of, account_ids=[account_id]).get(account_id, ZERO)
+
+
+def arr_total(*, as_of: dt.date, account_ids: Iterable[int] | None = None) -> Decimal:
+    """``ARR(as_of)`` = Σ over accounts of ``ACV(account, as_of)``."""
+    return sum(account_acv_map(as_of=as_of, account_ids=account_ids).values(), ZERO)
+
+
+def mrr_total(*, as_of: dt.date) -> Decimal:
+    """``MRR = ARR / 12``, rounded to cents."""
+    return (arr_total(as_of=as_of) / 12).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def million_dollar_customers(*, as_of: dt.date, threshold: Decimal = Decimal(1_000_000)) -> int:
+    """Accounts with ``ACV(account, as_of) ≥ 1,000,000`` in the reporting currency."""
+    return sum(1 for acv in account_acv_map(as_of=as_of).values() if acv >= threshold)

@@ -1,0 +1,37 @@
+"""Test settings: real PostgreSQL and Redis when they answer, the embedded defaults otherwise.
+
+``DATABASE_URL``/``REDIS_URL`` win when set (CI sets both). Unset, the local PostgreSQL
+(127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379) are used if they are reachable.
+"""
+
+import os
+import socket
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/csm_platform"
+if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+
+from .base import *  # noqa: E402, F403
+from .base import DATABASES, env  # noqa: E402
+
+SECRET_KEY = "test-only-secret-key"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests dispatch tasks in-process; the worker test starts a real worker on REDIS_URL.
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_csm_platform")}
