@@ -24,7 +24,7 @@ if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
 from .base import *  # noqa: E402, F403
 from .base import DATABASES, env  # noqa: E402
 
-SECRET_KEY = "test-only-secret-key"
+SECRET_KEY = "test-only-secret-key"  # noqa: S105
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -1,4 +1,4 @@
-"""Customers, their people, their contracts and how they use the product (../shared/DOMAIN.md, "Entities").
+"""Customers, their people, their contracts and the touches on their timeline (../shared/DOMAIN.md, "Entities").
 
 Models hold fields, constraints and choices; the formulas live in ``selectors.py`` and the writes in
 ``services.py``. The database guards what it can: check constraints, unique keys and foreign keys.
@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .managers import AccountQuerySet
-from .roles import Role
+from ..managers import AccountQuerySet
+from ..roles import Role
 
 
 class Team(models.Model):
@@ -51,19 +51,6 @@ class Currency(models.TextChoices):
 
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
-
-
-class Source(models.Model):
-    """Where usage events come from (an app instrumented with a Segment-compatible SDK, an import)."""
-
-    name = models.CharField(max_length=100, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Account(models.Model):
@@ -213,29 +200,6 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate} on {self.date:%Y-%m-%d}"
-
-
-class UsageEvent(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="events")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="usage_events")
-    user_id = models.CharField(max_length=200, blank=True)
-    event = models.CharField(max_length=200)
-    occurred_at = models.DateTimeField()
-    received_at = models.DateTimeField()
-    properties = models.JSONField(default=dict, blank=True)
-    message_id = models.CharField(max_length=200)
-
-    class Meta:
-        ordering = ["-occurred_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["source", "message_id"], name="usage_event_message_once_per_source"),
-            models.CheckConstraint(condition=~Q(message_id=""), name="usage_event_message_id_not_blank"),
-        ]
-        indexes = [models.Index(fields=["account", "occurred_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.event} by {self.user_id or 'anonymous'} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
 class Activity(models.Model):

@@ -1,0 +1,20 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=csm_platform.settings.production
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY csm_platform csm_platform
+COPY accounts accounts
+COPY health health
+COPY journeys journeys
+RUN pip install --no-cache-dir .
+COPY . .
+RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    python manage.py collectstatic --no-input
+
+RUN useradd --create-home app
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "csm_platform.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]

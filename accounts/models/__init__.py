@@ -1,0 +1,35 @@
+from .core import MONEY, Account, Activity, Contact, Contract, Currency, ExchangeRate, Team, User
+from .usage import (
+    AccountFeatureUsage,
+    AccountUserUsage,
+    Feature,
+    QuarantinedEvent,
+    Source,
+    UsageDay,
+    UsageEvent,
+    UsageFeatureDay,
+    UsageUserDay,
+    WriteKey,
+)
+
+__all__ = [
+    "MONEY",
+    "Account",
+    "AccountFeatureUsage",
+    "AccountUserUsage",
+    "Activity",
+    "Contact",
+    "Contract",
+    "Currency",
+    "ExchangeRate",
+    "Feature",
+    "QuarantinedEvent",
+    "Source",
+    "Team",
+    "UsageDay",
+    "UsageEvent",
+    "UsageFeatureDay",
+    "UsageUserDay",
+    "User",
+    "WriteKey",
+]

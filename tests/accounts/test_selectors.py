@@ -1,0 +1,121 @@
+"""Contract value (DOMAIN.md): every expected figure below is computed by hand in the test."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import Contract
+from accounts.selectors import (
+    MissingExchangeRate,
+    account_acv,
+    account_acv_map,
+    arr_total,
+    contract_acv,
+    contract_term,
+    million_dollar_customers,
+    mrr_total,
+)
+from tests.factories import AccountFactory, ContractFactory, ExchangeRateFactory
+
+D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "years"),
+    [
+        (D(2024, 1, 1), D(2024, 12, 31), Decimal(1)),  # leap year: still exactly one year
+        (D(2023, 1, 1), D(2023, 12, 31), Decimal(1)),
+        (D(2023, 3, 15), D(2026, 3, 14), Decimal(3)),  # multi-year, whole months
+        (D(2024, 7, 1), D(2024, 12, 31), Decimal("0.5")),  # six months
+        (D(2024, 2, 29), D(2025, 2, 28), Decimal(366) / 365),  # Mar 1 is not the 29th: days / 365
+        (D(2024, 1, 10), D(2024, 2, 23), Decimal(45) / 365),  # odd term: days / 365
+    ],
+)
+def test_term_years(start, end, years):
+    assert contract_term(start_date=start, end_date=end).years == years
+
+
+@pytest.mark.parametrize(
+    ("tcv", "start", "end", "acv"),
+    [
+        (Decimal("36000"), D(2023, 1, 1), D(2025, 12, 31), Decimal("12000.00")),  # 3 years → 36000 / 3
+        (Decimal("6000"), D(2024, 1, 1), D(2024, 6, 30), Decimal("12000.00")),  # 6 months → 6000 × 2
+        (Decimal("12000"), D(2024, 1, 1), D(2024, 12, 31), Decimal("12000.00")),  # leap year, 366 days
+        (Decimal("1000"), D(2024, 1, 10), D(2024, 2, 23), Decimal("8111.11")),  # 1000 × 365 / 45 = 8111.111…
+    ],
+)
+def test_contract_acv(tcv, start, end, acv):
+    assert contract_acv(recurring_tcv=tcv, start_date=start, end_date=end) == acv
+
+
+@pytest.mark.django_db
+def test_account_acv_sums_live_contracts_only_and_excludes_one_time_fees():
+    account = AccountFactory()
+    ContractFactory(
+        account=account,
+        recurring_tcv=Decimal("24000"),
+        one_time_fees=Decimal("5000"),
+        start_date=D(2024, 1, 1),
+        end_date=D(2025, 12, 31),
+    )  # ACV 12000, fees ignored
+    ContractFactory(
+        account=account,
+        kind=Contract.Kind.EXPANSION,
+        recurring_tcv=Decimal("3000"),
+        start_date=D(2024, 7, 1),
+        end_date=D(2025, 12, 31),
+    )  # 18 months → 3000 / 1.5 = 2000
+    ContractFactory(
+        account=account,
+        recurring_tcv=Decimal("99000"),
+        status=Contract.Status.CANCELLED,
+        start_date=D(2024, 1, 1),
+        end_date=D(2024, 12, 31),
+    )  # cancelled: never live
+    ContractFactory(
+        account=account,
+        recurring_tcv=Decimal("7000"),
+        status=Contract.Status.ENDED,
+        start_date=D(2023, 1, 1),
+        end_date=D(2023, 12, 31),
+    )  # ended before d
+
+    assert account_acv(account_id=account.pk, as_of=D(2024, 3, 1)) == Decimal("12000.00")
+    assert account_acv(account_id=account.pk, as_of=D(2024, 7, 1)) == Decimal("14000.00")  # upsell from its start
+    assert account_acv(account_id=account.pk, as_of=D(2025, 12, 31)) == Decimal("14000.00")  # end date inclusive
+    assert account_acv(account_id=account.pk, as_of=D(2026, 1, 1)) == Decimal("0.00")
+    assert account_acv(account_id=account.pk, as_of=D(2023, 6, 1)) == Decimal("7000.00")
+
+
+@pytest.mark.django_db
+def test_two_currencies_convert_at_the_rate_on_the_day(settings):
+    settings.REPORTING_CURRENCY = "USD"
+    us, eu = AccountFactory(), AccountFactory()
+    ContractFactory(account=us, recurring_tcv=Decimal("10000"))
+    ContractFactory(account=eu, currency="EUR", recurring_tcv=Decimal("20000"))
+    ExchangeRateFactory(currency="EUR", date=D(2024, 1, 1), rate=Decimal("1.10"))
+    ExchangeRateFactory(currency="EUR", date=D(2024, 6, 1), rate=Decimal("1.05"))
+    ExchangeRateFactory(currency="EUR", date=D(2025, 1, 1), rate=Decimal("2.00"))  # after d: never used
+
+    assert account_acv_map(as_of=D(2024, 3, 1)) == {us.pk: Decimal("10000.00"), eu.pk: Decimal("22000.00")}
+    assert arr_total(as_of=D(2024, 3, 1)) == Decimal("32000.00")
+    assert arr_total(as_of=D(2024, 6, 1)) == Decimal("31000.00")  # 10000 + 20000 × 1.05
+    assert mrr_total(as_of=D(2024, 6, 1)) == Decimal("2583.33")  # 31000 / 12
+
+
+@pytest.mark.django_db
+def test_missing_rate_is_a_clear_error_not_a_wrong_number():
+    ContractFactory(currency="EUR", recurring_tcv=Decimal("1000"))
+    with pytest.raises(MissingExchangeRate, match="No exchange rate for EUR on or before 2024-03-01"):
+        arr_total(as_of=D(2024, 3, 1))
+
+
+@pytest.mark.django_db
+def test_million_dollar_customers_counts_accounts_at_or_above_one_million():
+    big, exact, small = AccountFactory(), AccountFactory(), AccountFactory()
+    ContractFactory(account=big, recurring_tcv=Decimal("3000000"), start_date=D(2024, 1, 1), end_date=D(2026, 12, 31))
+    ContractFactory(account=exact, recurring_tcv=Decimal("600000"), start_date=D(2024, 1, 1), end_date=D(2024, 6, 30))
+    ContractFactory(account=small, recurring_tcv=Decimal("999999.99"))
+
+    assert million_dollar_customers(as_of=D(2024, 3, 1)) == 2  # 1,000,000 and 1,200,000 (600k for half a year)
