@@ -1,1 +1,434 @@
-# Register your models here.
+"""The Django admin for every model of the accounts app.
+
+Role scoping here is model-level only: the role groups get their permissions from ``roles.ROLE_PERMISSIONS``
+(synced after every migrate). Figures shown here come from ``selectors.py``, computed set-based for a page.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Account,
+    AccountFeatureUsage,
+    AccountUserUsage,
+    Activity,
+    Contact,
+    Contract,
+    ExchangeRate,
+    Feature,
+    QuarantinedEvent,
+    Source,
+    Team,
+    UsageDay,
+    UsageEvent,
+    UsageFeatureDay,
+    UsageUserDay,
+    User,
+    WriteKey,
+)
+from .selectors import MissingExchangeRate, account_acv, account_acv_map, contract_acv
+
+admin.site.site_header = _("CSM Platform")
+admin.site.site_title = _("CSM Platform")
+admin.site.index_title = _("Administration")
+
+# The attribute the Account changelist sets on each account of the page (None when it cannot be converted).
+ACV_TODAY_ATTR = "_acv_today"
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
+
+
+def _contract_acv_display(contract: Contract) -> str | None:
+    """The contract's ACV in its own currency, from the row's own fields (no query)."""
+    if contract.recurring_tcv is None or contract.start_date is None or contract.end_date is None:
+        return None
+    if contract.end_date < contract.start_date:
+        return None
+    acv = contract_acv(recurring_tcv=contract.recurring_tcv, start_date=contract.start_date, end_date=contract.end_date)
+    return _money(acv, contract.currency)
+
+
+# Users, teams and roles ------------------------------------------------------------------------------------
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Role and team"), {"fields": ("groups", "team")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "usable_password", "password1", "password2"),
+            },
+        ),
+        (_("Personal info"), {"classes": ("wide",), "fields": ("first_name", "last_name", "email")}),
+        (_("Role and team"), {"classes": ("wide",), "fields": ("groups", "team", "is_staff")}),
+    )
+    list_display = ("username", "first_name", "last_name", "email", "roles", "team", "is_staff", "is_active")
+    list_filter = ("groups", "team", "is_staff", "is_active", "is_superuser")
+    list_select_related = ("team",)
+    search_fields = ("username", "first_name", "last_name", "email")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        # Only a superuser makes another superuser: an Admin's ``auth.*`` grant must not escalate to every app.
+        if not request.user.is_superuser:
+            readonly += ("is_superuser",)
+        return readonly
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj: User) -> str:
+        # Sorted in Python so the prefetched groups are used (``order_by`` would query again).
+        return ", ".join(sorted(group.name for group in obj.groups.all()))
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "manager", "member_count")
+    list_select_related = ("manager",)
+    search_fields = ("name", "manager__username", "manager__first_name", "manager__last_name")
+    autocomplete_fields = ("manager",)
+    fields = ("name", "manager", "members_list")
+    readonly_fields = ("members_list",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def member_count(self, obj: Team) -> int:
+        return obj.member_count
+
+    @admin.display(description=_("members"))
+    def members_list(self, obj: Team):
+        if obj.pk is None:
+            return None
+        members = [(reverse("admin:accounts_user_change", args=[user.pk]), str(user)) for user in obj.members.all()]
+        if not members:
+            return None
+        return format_html("<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a></li>', members))
+
+
+# Accounts, their people and contracts ----------------------------------------------------------------------
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    show_change_link = True
+    fields = (
+        "name",
+        "email",
+        "title",
+        "user_id",
+        "is_champion",
+        "is_executive_sponsor",
+        "is_decision_maker",
+        "is_billing",
+        "is_end_user",
+        "active",
+        "last_engaged_at",
+    )
+
+
+class ContractInline(admin.TabularInline):
+    model = Contract
+    fk_name = "account"
+    extra = 0
+    show_change_link = True
+    autocomplete_fields = ("renews",)
+    fields = (
+        "external_id",
+        "kind",
+        "status",
+        "start_date",
+        "end_date",
+        "currency",
+        "recurring_tcv",
+        "one_time_fees",
+        "acv",
+        "seats",
+        "auto_renew",
+        "renews",
+    )
+    readonly_fields = ("acv",)
+
+    @admin.display(description=_("ACV"))
+    def acv(self, obj: Contract) -> str | None:
+        return _contract_acv_display(obj)
+
+
+class AccountChangeList(ChangeList):
+    """Computes "ACV today" for the whole page at once (one query for live contracts, one for rates)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        accounts = list(self.result_list)  # evaluates the page once; the template iterates the same cache
+        try:
+            acv_by_id = account_acv_map(as_of=timezone.localdate(), account_ids=[a.pk for a in accounts])
+        except MissingExchangeRate as error:
+            messages.warning(request, str(error))
+            acv_by_id = None
+        for account in accounts:
+            setattr(account, ACV_TODAY_ATTR, None if acv_by_id is None else acv_by_id.get(account.pk, Decimal(0)))
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = (
+        "external_id",
+        "name",
+        "owner",
+        "account_executive",
+        "segment",
+        "status",
+        "industry",
+        "region",
+        "acv_today",
+    )
+    list_display_links = ("external_id", "name")
+    list_filter = (
+        "segment",
+        "status",
+        "industry",
+        "region",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("owner", "account_executive")
+    search_fields = ("name", "external_id", "domain")
+    autocomplete_fields = ("owner", "account_executive", "parent")
+    readonly_fields = ("acv_today", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("external_id", "name", "domain", "parent")}),
+        (_("Coverage"), {"fields": ("owner", "account_executive", "segment")}),
+        (_("Profile"), {"fields": ("industry", "region")}),
+        (_("Status"), {"fields": ("status", "churned_on")}),
+        (_("Value"), {"fields": ("acv_today", "created_at", "updated_at")}),
+    )
+    inlines = (ContactInline, ContractInline)
+
+    def get_changelist(self, request, **kwargs):
+        return AccountChangeList
+
+    @admin.display(description=_("ACV today"))
+    def acv_today(self, obj: Account) -> str | None:
+        if obj.pk is None:
+            return None
+        if hasattr(obj, ACV_TODAY_ATTR):  # set for the whole page by AccountChangeList
+            acv = getattr(obj, ACV_TODAY_ATTR)
+        else:  # the change page: one account
+            try:
+                acv = account_acv(account_id=obj.pk, as_of=timezone.localdate())
+            except MissingExchangeRate as error:
+                return str(error)
+        return None if acv is None else _money(acv, settings.REPORTING_CURRENCY)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "account", "title", "contact_roles", "active", "last_engaged_at")
+    list_filter = (
+        "is_champion",
+        "is_executive_sponsor",
+        "is_decision_maker",
+        "is_billing",
+        "is_end_user",
+        "active",
+    )
+    list_select_related = ("account",)
+    search_fields = ("name", "email", "user_id", "account__name")
+    autocomplete_fields = ("account",)
+    readonly_fields = ("created_at",)
+
+    @admin.display(description=_("roles"))
+    def contact_roles(self, obj: Contact) -> str:
+        return ", ".join(obj.roles)
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = (
+        "external_id",
+        "account",
+        "kind",
+        "status",
+        "start_date",
+        "end_date",
+        "currency",
+        "recurring_tcv",
+        "acv",
+        "seats",
+    )
+    list_filter = ("kind", "status", "currency", "auto_renew")
+    list_select_related = ("account",)
+    search_fields = ("external_id", "account__name", "account__external_id")
+    autocomplete_fields = ("account", "renews")
+    date_hierarchy = "end_date"
+    readonly_fields = ("acv", "created_at")
+    fieldsets = (
+        (None, {"fields": ("external_id", "account", "kind", "status", "renews", "auto_renew")}),
+        (_("Term"), {"fields": ("start_date", "end_date")}),
+        (_("Value"), {"fields": ("currency", "recurring_tcv", "acv", "one_time_fees", "seats")}),
+        (None, {"fields": ("created_at",)}),
+    )
+
+    @admin.display(description=_("ACV"))
+    def acv(self, obj: Contract) -> str | None:
+        return _contract_acv_display(obj)
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ("currency", "date", "rate")
+    list_filter = ("currency",)
+    date_hierarchy = "date"
+
+
+# Usage: sources, keys, events and the rollups ingestion maintains -------------------------------------------
+
+
+class IngestedAdmin(admin.ModelAdmin):
+    """Rows written by ingestion only: viewable, never added or edited here. Deleting stays a model permission
+    (Admins have it), since deleting an account or source through the admin must be able to cascade to them."""
+
+    show_full_result_count = False  # these tables get huge: skip the second, unfiltered COUNT(*)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(WriteKey)
+class WriteKeyAdmin(admin.ModelAdmin):
+    """Keys are issued by ingestion (the secret is shown once); here an admin sees them and can revoke one by
+    setting ``revoked_at``."""
+
+    list_display = ("prefix", "source", "created_by", "created_at", "revoked_at")
+    list_filter = ("source", ("revoked_at", admin.EmptyFieldListFilter))
+    list_select_related = ("source", "created_by")
+    search_fields = ("prefix", "source__name")
+    fields = ("source", "prefix", "created_by", "created_at", "revoked_at")
+    readonly_fields = ("source", "prefix", "created_by", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(UsageEvent)
+class UsageEventAdmin(IngestedAdmin):
+    list_display = ("occurred_at", "account", "user_id", "event", "source")
+    list_filter = ("source", "timestamp_clamped")
+    list_select_related = ("account", "source")
+    search_fields = ("event", "=user_id", "=message_id")
+    autocomplete_fields = ("account",)
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(QuarantinedEvent)
+class QuarantinedEventAdmin(IngestedAdmin):
+    list_display = ("received_at", "source", "kind", "event", "user_id", "group_id", "reason")
+    list_filter = ("source", "kind")
+    list_select_related = ("source",)
+    search_fields = ("event", "=user_id", "=group_id", "=message_id", "reason")
+    date_hierarchy = "received_at"
+
+
+@admin.register(Feature)
+class FeatureAdmin(admin.ModelAdmin):
+    """The catalog fills itself from events; admins label features, mark the key ones, or ignore them."""
+
+    list_display = ("name", "label", "is_key", "ignored", "first_seen_at")
+    list_editable = ("label", "is_key", "ignored")
+    list_filter = ("is_key", "ignored")
+    search_fields = ("name", "label")
+    fields = ("name", "label", "is_key", "ignored", "first_seen_at")
+    readonly_fields = ("name", "first_seen_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(UsageDay)
+class UsageDayAdmin(IngestedAdmin):
+    list_display = ("day", "account", "events")
+    list_select_related = ("account",)
+    search_fields = ("account__name", "account__external_id")
+    date_hierarchy = "day"
+    ordering = ("-day",)
+
+
+@admin.register(UsageUserDay)
+class UsageUserDayAdmin(IngestedAdmin):
+    list_display = ("day", "account", "user_id", "events")
+    list_select_related = ("account",)
+    search_fields = ("=user_id", "account__name", "account__external_id")
+    date_hierarchy = "day"
+    ordering = ("-day",)
+
+
+@admin.register(UsageFeatureDay)
+class UsageFeatureDayAdmin(IngestedAdmin):
+    list_display = ("day", "account", "feature", "events")
+    list_select_related = ("account", "feature")
+    search_fields = ("feature__name", "account__name", "account__external_id")
+    date_hierarchy = "day"
+    ordering = ("-day",)
+
+
+@admin.register(AccountFeatureUsage)
+class AccountFeatureUsageAdmin(IngestedAdmin):
+    list_display = ("account", "feature", "first_used_at", "last_used_at", "events")
+    list_select_related = ("account", "feature")
+    search_fields = ("feature__name", "account__name", "account__external_id")
+    ordering = ("-last_used_at",)
+
+
+@admin.register(AccountUserUsage)
+class AccountUserUsageAdmin(IngestedAdmin):
+    list_display = ("account", "user_id", "first_seen_at", "last_seen_at", "events")
+    list_select_related = ("account",)
+    search_fields = ("=user_id", "account__name", "account__external_id")
+    ordering = ("-last_seen_at",)
+
+
+# The timeline ----------------------------------------------------------------------------------------------
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "account", "kind", "author", "subject")
+    list_filter = ("kind",)
+    list_select_related = ("account", "author")
+    search_fields = ("subject", "body", "account__name")
+    autocomplete_fields = ("account", "author", "contact")
+    date_hierarchy = "occurred_at"
+    readonly_fields = ("created_at",)

@@ -154,7 +154,7 @@ class UsageFeatureDay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.feature_id} on {self.day:%Y-%m-%d}: {self.events} events"
+        return f"{self.feature} on {self.day:%Y-%m-%d}: {self.events} events"
 
 
 class AccountFeatureUsage(models.Model):
@@ -175,7 +175,7 @@ class AccountFeatureUsage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.feature_id}: {self.events} events since {self.first_used_at:%Y-%m-%d}"
+        return f"{self.feature}: {self.events} events since {self.first_used_at:%Y-%m-%d}"
 
 
 class AccountUserUsage(models.Model):
