@@ -28,3 +28,20 @@ class AccountQuerySet(models.QuerySet):
         if not scope:
             return self.none()
         return self.filter(scope)
+
+    def forecast_editable_by(self, user) -> "AccountQuerySet":
+        """Accounts whose renewal forecast a user may set: superusers and admins all, managers their team's,
+        account executives the accounts they are the AE of. CSMs and executives none."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        roles = set(user.groups.values_list("name", flat=True))
+        if user.is_superuser or Role.ADMIN in roles:
+            return self
+        scope = Q()
+        if Role.MANAGER in roles:
+            scope |= Q(owner__team__manager=user)
+        if Role.ACCOUNT_EXECUTIVE in roles:
+            scope |= Q(account_executive=user)
+        if not scope:
+            return self.none()
+        return self.filter(scope)

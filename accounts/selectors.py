@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet, Sum
 
-from .models import Contract, ExchangeRate
+from .models import Activity, Contact, Contract, ExchangeRate
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -89,7 +89,7 @@ def account_acv_map(*, as_of: dt.date, account_ids: Iterable[int] | None = None)
     contracts = contracts_live_on(as_of=as_of)
     if account_ids is not None:
         contracts = contracts.filter(account_id__in=list(account_ids))
-    rows = list(contracts.values_list("account_id", "currency", "recurring_tcv", "start_date", "end_date"))
+    rows = list(contracts.order_by().values_list("account_id", "currency", "recurring_tcv", "start_date", "end_date"))
     rates = exchange_rates_on(as_of=as_of, currencies={row[1] for row in rows})
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for account_id, currency, tcv, start_date, end_date in rows:
@@ -113,6 +113,107 @@ def mrr_total(*, as_of: dt.date) -> Decimal:
     return (arr_total(as_of=as_of) / 12).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
-def million_dollar_customers(*, as_of: dt.date, threshold: Decimal = Decimal(1_000_000)) -> int:
-    """Accounts with ``ACV(account, as_of) ≥ 1,000,000`` in the reporting currency."""
-    return sum(1 for acv in account_acv_map(as_of=as_of).values() if acv >= threshold)
+def million_dollar_customers(
+    *, as_of: dt.date, acv_by_account: dict[int, Decimal] | None = None, threshold: Decimal = Decimal(1_000_000)
+) -> int:
+    """Accounts with ``ACV(account, as_of) ≥ 1,000,000`` in the reporting currency (``acv_by_account`` when the
+    caller already has ``account_acv_map(as_of=as_of)``)."""
+    acv = account_acv_map(as_of=as_of) if acv_by_account is None else acv_by_account
+    return sum(1 for value in acv.values() if value >= threshold)
+
+
+def _day_end(day: dt.date) -> dt.datetime:
+    """The first instant after ``day`` (UTC): "on or before day" means ``< _day_end(day)``."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+def last_touch_dates(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
+    """The day of each account's last CSM touch (call, meeting, email, QBR) on or before ``as_of``."""
+    rows = (
+        Activity.objects.filter(
+            account_id__in=list(account_ids), kind__in=Activity.TOUCH_KINDS, occurred_at__lt=_day_end(as_of)
+        )
+        .values("account_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("account_id", "last")
+    )
+    return {account_id: last.astimezone(dt.UTC).date() for account_id, last in rows}
+
+
+def first_contract_starts(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
+    """Each account's first contract start on or before ``as_of`` (cancelled contracts excluded)."""
+    rows = (
+        Contract.objects.filter(account_id__in=list(account_ids), start_date__lte=as_of)
+        .exclude(status=Contract.Status.CANCELLED)
+        .values("account_id")
+        .annotate(first=Min("start_date"))
+        .values_list("account_id", "first")
+    )
+    return dict(rows)
+
+
+def accounts_with_engaged_sponsor(*, as_of: dt.date, account_ids: Iterable[int], days: int) -> set[int]:
+    """Accounts with an active executive sponsor engaged in ``(as_of − days, as_of]``: a touch logged with the
+    sponsor in that window, or the sponsor's ``last_engaged_at`` in it."""
+    ids = list(account_ids)
+    start, end = _day_end(as_of - dt.timedelta(days=days)), _day_end(as_of)
+    sponsors = Contact.objects.filter(account_id__in=ids, is_executive_sponsor=True, active=True)
+    by_touch = Activity.objects.filter(
+        contact__in=sponsors, kind__in=Activity.TOUCH_KINDS, occurred_at__gte=start, occurred_at__lt=end
+    ).values_list("account_id", flat=True)
+    by_field = sponsors.filter(last_engaged_at__gte=start, last_engaged_at__lt=end).values_list("account_id", flat=True)
+    return set(by_touch) | set(by_field)
+
+
+def live_seats(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, int]:
+    """Licensed seats on contracts live on ``as_of`` per account; accounts whose live contracts carry no seats
+    are absent (license utilization is then N/A)."""
+    rows = (
+        contracts_live_on(as_of=as_of)
+        .filter(account_id__in=list(account_ids), seats__isnull=False)
+        .values("account_id")
+        .annotate(total=Sum("seats"))
+        .values_list("account_id", "total")
+    )
+    return dict(rows)
+
+
+def next_contract_ends(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
+    """The next renewal: the earliest end date on or after ``as_of`` among each account's live contracts."""
+    rows = (
+        contracts_live_on(as_of=as_of)
+        .filter(account_id__in=list(account_ids))
+        .values("account_id")
+        .annotate(next_end=Min("end_date"))
+        .values_list("account_id", "next_end")
+    )
+    return dict(rows)
+
+
+def contract_end_dates(*, ended_on_or_before: dt.date) -> list[tuple[int, dt.date]]:
+    """(account, end date) of every non-cancelled contract that ended on or before the date."""
+    return list(
+        Contract.objects.filter(end_date__lte=ended_on_or_before)
+        .exclude(status=Contract.Status.CANCELLED)
+        .values_list("account_id", "end_date")
+        .distinct()
+        .order_by("end_date", "account_id")
+    )
+
+
+def accounts_live_on_dates(*, pairs: Iterable[tuple[int, dt.date]]) -> set[tuple[int, dt.date]]:
+    """The (account, date) pairs on which the account has a live contract (one query)."""
+    wanted = list(pairs)
+    spans: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    rows = (
+        Contract.objects.filter(account_id__in={account_id for account_id, _ in wanted})
+        .exclude(status=Contract.Status.CANCELLED)
+        .values_list("account_id", "start_date", "end_date")
+    )
+    for account_id, start, end in rows:
+        spans[account_id].append((start, end))
+    return {
+        (account_id, day)
+        for account_id, day in wanted
+        if any(start <= day <= end for start, end in spans.get(account_id, ()))
+    }

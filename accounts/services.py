@@ -1,12 +1,19 @@
 """Writes of the accounts app."""
 
 import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
 from fnmatch import fnmatch
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import Contract
+from .ingestion.services import BatchRejected, ingest_batch
+from .models import Account, Activity, Contact, Contract, Source, UsageEvent
 from .roles import ROLE_PERMISSIONS
 
 
@@ -32,3 +39,184 @@ def contract_statuses_refresh(*, as_of: dt.date) -> int:
     return Contract.objects.filter(status=Contract.Status.ACTIVE, end_date__lt=as_of).update(
         status=Contract.Status.ENDED
     )
+
+
+def activity_create(
+    *,
+    account_id: int,
+    kind: str,
+    author_id: int | None,
+    occurred_at: dt.datetime,
+    subject: str,
+    body: str = "",
+    contact_id: int | None = None,
+) -> Activity:
+    """Put a touch on the account's timeline (other apps log stage changes and finished tasks through here)."""
+    if occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    return Activity.objects.create(
+        account_id=account_id,
+        kind=kind,
+        author_id=author_id,
+        occurred_at=occurred_at,
+        subject=subject[: Activity._meta.get_field("subject").max_length],
+        body=body,
+        contact_id=contact_id,
+    )
+
+
+# Accounts, contacts, contracts and usage events: the one write path of each (the API calls these) --------------
+#
+# ``data`` holds model field values, foreign keys as instances, as a serializer's or form's ``validated_data``.
+# Each write checks the rules the database constraints hold, with messages a person can act on, then
+# ``full_clean`` and ``save`` in one transaction; a constraint hit by a concurrent write is a ValidationError too.
+# An update saves only the fields it was given, so it never overwrites another field changed meanwhile.
+
+
+def account_create(*, data: dict) -> Account:
+    """Create an account."""
+    return _validated_save(Account(**data), errors=_account_errors)
+
+
+def account_update(*, account: Account, data: dict) -> Account:
+    """Change the fields of ``data`` on ``account``."""
+    return _validated_save(_assigned(account, data), errors=_account_errors, fields=[*data, "updated_at"])
+
+
+def contact_create(*, data: dict) -> Contact:
+    """Create a contact."""
+    return _validated_save(Contact(**data), errors=_contact_errors)
+
+
+def contact_update(*, contact: Contact, data: dict) -> Contact:
+    """Change the fields of ``data`` on ``contact`` (a new ``account`` moves the person to it)."""
+    return _validated_save(_assigned(contact, data), errors=_contact_errors, fields=list(data))
+
+
+def contract_create(*, data: dict) -> Contract:
+    """Create a contract."""
+    return _validated_save(Contract(**data), errors=_contract_errors)
+
+
+def contract_update(*, contract: Contract, data: dict) -> Contract:
+    """Change the fields of ``data`` on ``contract``; a contract never moves to another account."""
+    if "account" in data and data["account"].pk != contract.account_id:
+        raise ValidationError({"account": _("A contract cannot move to another account.")})
+    return _validated_save(_assigned(contract, data), errors=_contract_errors, fields=list(data))
+
+
+def usage_event_create(
+    *,
+    source: Source,
+    account: Account,
+    user_id: str,
+    event: str,
+    occurred_at: dt.datetime,
+    message_id: str,
+    properties: dict | None = None,
+) -> UsageEvent:
+    """Store one usage event through ingestion (as a Segment ``track`` call), so the rollups follow it."""
+    call = {
+        "type": "track",
+        "messageId": message_id,
+        "userId": user_id,
+        "event": event,
+        "timestamp": occurred_at.isoformat(),
+        "properties": properties or {},
+        "context": {"groupId": account.external_id},
+    }
+    try:
+        result = ingest_batch(source_id=source.pk, messages=[call], received_at=timezone.now())
+    except BatchRejected:  # the one reason a single call is refused whole: its size
+        raise ValidationError({"properties": _("An event may have at most 32 KB, properties included.")}) from None
+    if result.errors:
+        raise ValidationError(result.errors[0]["error"])
+    if result.duplicates:
+        raise ValidationError({"message_id": _("An event with this message id is already stored for this source.")})
+    return UsageEvent.objects.get(source=source, message_id=message_id)
+
+
+def _assigned(instance: Model, data: dict) -> Model:
+    for name, value in data.items():
+        setattr(instance, name, value)
+    return instance
+
+
+def _validated_save(
+    instance: Model, *, errors: Callable[[Model], dict[str, list[str]]], fields: list[str] | None = None
+) -> Model:
+    """Raise every problem at once (``errors``' own, then ``full_clean``'s for the other fields), else save
+    (only ``fields`` when given)."""
+    found = errors(instance)
+    try:
+        # Fields with an error of our own are left out, and so are the constraints on them (same rule, vaguer words).
+        instance.full_clean(exclude=set(found))
+    except ValidationError as error:
+        found = error.update_error_dict(found)
+    if found:
+        raise ValidationError(found)
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=fields)
+    except IntegrityError:
+        raise ValidationError(
+            _("This conflicts with a row stored meanwhile (a duplicate id?); nothing was saved. Reload and retry.")
+        ) from None
+    return instance
+
+
+def _account_errors(account: Account) -> dict[str, list[str]]:
+    errors = {}
+    if account.churned_on is not None and account.status != Account.Status.CHURNED:
+        errors["churned_on"] = [_("Only a churned account has a churn date.")]
+    if account.parent_id is not None and account.pk is not None:
+        ancestor_id, seen = account.parent_id, set()
+        while ancestor_id is not None and ancestor_id not in seen:
+            if ancestor_id == account.pk:
+                errors["parent"] = [_("An account cannot be its own parent or ancestor.")]
+                break
+            seen.add(ancestor_id)
+            ancestor_id = Account.objects.filter(pk=ancestor_id).values_list("parent_id", flat=True).first()
+    return errors
+
+
+def _contact_errors(contact: Contact) -> dict[str, list[str]]:
+    taken = contact.user_id and Contact.objects.filter(user_id=contact.user_id).exclude(pk=contact.pk).exists()
+    return {"user_id": [_("Another contact already has this product user id.")]} if taken else {}
+
+
+def _contract_errors(contract: Contract) -> dict[str, list[str]]:
+    errors = {}
+    if contract.start_date and contract.end_date and contract.end_date < contract.start_date:
+        errors["end_date"] = [_("The end date must be on or after the start date.")]
+    for name in ("recurring_tcv", "one_time_fees"):
+        value = getattr(contract, name)
+        if isinstance(value, Decimal) and value < 0:
+            errors[name] = [_("Must not be negative.")]
+    if contract.renews_id is not None:
+        if contract.renews_id == contract.pk:
+            errors["renews"] = [_("A contract cannot renew itself.")]
+        elif contract.renews.account_id != contract.account_id:
+            errors["renews"] = [_("The renewed contract must belong to the same account.")]
+    return errors
+
+
+def activities_create(*, activities: list[dict]) -> int:
+    """Put many touches on timelines at once (fields as ``activity_create``'s arguments); returns how many."""
+    max_subject = Activity._meta.get_field("subject").max_length
+    rows = [
+        Activity(
+            account_id=item["account_id"],
+            kind=item["kind"],
+            author_id=item.get("author_id"),
+            occurred_at=item["occurred_at"],
+            subject=item["subject"][:max_subject],
+            body=item.get("body", ""),
+            contact_id=item.get("contact_id"),
+        )
+        for item in activities
+    ]
+    if any(row.occurred_at.tzinfo is None for row in rows):
+        raise ValueError("occurred_at must be timezone-aware")
+    Activity.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

@@ -19,4 +19,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=5, hour=0),
         "options": {"expires": 60 * 60},
     },
+    # The night for yesterday (the last complete UTC day): revenue, weekly churn retrain, health and churn
+    # snapshots in chunks, then playbooks. 02:00 leaves late events of the day two hours to arrive.
+    "recompute-nightly": {
+        "task": "health.tasks.recompute_nightly",
+        "schedule": crontab(minute=0, hour=2),
+        "options": {"expires": 4 * 60 * 60},
+    },
 }

@@ -1,1 +1,216 @@
-# Register your models here.
+import json
+from collections import Counter
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from .measures import REGISTRY, measure_choices
+from .models import (
+    AccountSnapshot,
+    ChurnModelVersion,
+    RecomputeChunk,
+    RecomputeRun,
+    RevenueSnapshot,
+    Scorecard,
+    ScorecardMeasure,
+    ScorecardVersion,
+)
+from .scoring import Bands, MeasureSpec
+from .selectors import ScorecardDefinition, measure_label, scorecard_preview
+from .services import scorecard_publish
+
+
+class ScorecardMeasureForm(forms.ModelForm):
+    measure = forms.ChoiceField(choices=measure_choices)
+
+    class Meta:
+        model = ScorecardMeasure
+        fields = ["measure", "weight", "bad", "good"]
+
+
+class ScorecardMeasureInline(admin.TabularInline):
+    model = ScorecardMeasure
+    form = ScorecardMeasureForm
+    extra = 0
+    min_num = 1
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(admin.ModelAdmin):
+    """Saving publishes a new version; "Preview" scores the edited, unsaved scorecard on today's data."""
+
+    list_display = ["name", "segment_label", "version", "red_below", "green_from", "measure_count", "updated_at"]
+    readonly_fields = ["version", "measure_help"]
+    fields = ["name", "segment", "red_below", "green_from", "version", "measure_help"]
+    inlines = [ScorecardMeasureInline]
+    change_form_template = "admin/health/scorecard/change_form.html"
+
+    @admin.display(description=_("segment"))
+    def segment_label(self, obj):
+        return obj.get_segment_display() or _("Default (every segment without its own)")
+
+    @admin.display(description=_("measures"))
+    def measure_count(self, obj):
+        return obj.measures.count()
+
+    @admin.display(description=_("available measures"))
+    def measure_help(self, obj):
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong> ({}): {}</p>",
+            ((m.label, key, m.description) for key, m in sorted(REGISTRY.items())),
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        version = scorecard_publish(scorecard_id=form.instance.pk)
+        self.message_user(request, _("Published version %(v)s.") % {"v": version.version}, messages.SUCCESS)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and "_preview" in request.POST:
+            return self._preview(request, object_id)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _preview(self, request, object_id):
+        obj = self.get_object(request, object_id) if object_id else None
+        if obj is not None and not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(request.POST, instance=obj)
+        form_valid = form.is_valid()
+        instance = form.save(commit=False) if form_valid else (obj or Scorecard())
+        formsets, _inlines = self._create_formsets(request, instance, change=obj is not None)
+        if not form_valid or not all(formset.is_valid() for formset in formsets):
+            self.message_user(request, _("Fix the errors in the form before previewing."), messages.ERROR)
+            return super().changeform_view(request, object_id)
+        measures = [
+            MeasureSpec(f["measure"], float(f["weight"]), float(f["bad"]), float(f["good"]))
+            for formset in formsets
+            for f in formset.cleaned_data
+            if f and not f.get("DELETE")
+        ]
+        proposed = ScorecardDefinition(
+            version_id=None,
+            name=instance.name,
+            version=instance.version + 1,
+            bands=Bands(float(instance.red_below), float(instance.green_from)),
+            measures=tuple(measures),
+        )
+        as_of = timezone.now().date()
+        rows = scorecard_preview(segment=instance.segment, proposed=proposed, as_of=as_of)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Preview of %(name)s") % {"name": instance.name},
+            "as_of": as_of,
+            "rows": rows[:200],
+            "total": len(rows),
+            "current_bands": Counter(row.current_band for row in rows),
+            "proposed_bands": Counter(row.proposed_band for row in rows),
+            "measures": [(measure_label(m.key), m) for m in measures],
+        }
+        return TemplateResponse(request, "admin/health/scorecard/preview.html", context)
+
+
+@admin.register(ScorecardVersion)
+class ScorecardVersionAdmin(admin.ModelAdmin):
+    list_display = ["scorecard", "version", "published_at"]
+    list_filter = ["scorecard"]
+    readonly_fields = ["scorecard", "version", "published_at", "definition_pretty"]
+    exclude = ["definition"]
+
+    @admin.display(description=_("definition"))
+    def definition_pretty(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.definition, indent=2))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccountSnapshot)
+class AccountSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["account", "as_of", "acv", "health", "band", "churn_probability", "risk_band"]
+    list_filter = ["band", "risk_band", "as_of"]
+    search_fields = ["account__name", "account__external_id"]
+    date_hierarchy = "as_of"
+    list_select_related = ["account"]
+    show_full_result_count = False
+    autocomplete_fields = ["account"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RevenueSnapshot)
+class RevenueSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["as_of", "arr", "customers", "million_customers", "nrr", "grr", "logo_churn"]
+    date_hierarchy = "as_of"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChurnModelVersion)
+class ChurnModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["trained_at", "as_of", "kind", "is_fallback"]
+    list_filter = ["kind", "is_fallback"]
+    exclude = ["model", "card"]
+    readonly_fields = ["trained_at", "as_of", "kind", "is_fallback", "card_pretty"]
+
+    @admin.display(description=_("model card"))
+    def card_pretty(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.card, indent=2, default=str))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RecomputeChunkInline(admin.TabularInline):
+    model = RecomputeChunk
+    fields = ["index", "status", "attempt", "claimed_at", "finished_at", "error", "size"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description=_("accounts"))
+    def size(self, obj):
+        return len(obj.account_ids)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RecomputeRun)
+class RecomputeRunAdmin(admin.ModelAdmin):
+    list_display = ["as_of", "status", "attempt", "started_at", "finished_at", "accounts", "total_seconds"]
+    list_filter = ["status"]
+    date_hierarchy = "as_of"
+    readonly_fields = ["as_of", "status", "attempt", "started_at", "finished_at", "counts", "timings", "errors"]
+    inlines = [RecomputeChunkInline]
+
+    @admin.display(description=_("accounts"))
+    def accounts(self, obj):
+        return obj.counts.get("accounts")
+
+    @admin.display(description=_("seconds"))
+    def total_seconds(self, obj):
+        return obj.timings.get("total")
+
+    def has_add_permission(self, request):
+        return False

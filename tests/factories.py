@@ -111,3 +111,4 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     kind = Activity.Kind.CALL
     occurred_at = factory.LazyFunction(timezone.now)
     subject = "Check-in call"
+

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.admin import ACV_TODAY_ATTR
+from accounts.admin.core import ACV_TODAY_ATTR
 from accounts.models import (
     Account,
     AccountFeatureUsage,
@@ -59,9 +59,8 @@ MODELS = [
     "accountfeatureusage",
     "accountuserusage",
 ]
-# Written by ingestion only: the admin shows them but never adds them.
+# Written by ingestion only: the admin shows them but never adds them (write keys are issued by the add view).
 INGESTED = [
-    "writekey",
     "usageevent",
     "quarantinedevent",
     "feature",
@@ -295,8 +294,9 @@ def test_account_changelist_queries_do_not_grow_with_accounts(admin_logged_in, d
     with_30 = _count_queries(admin_logged_in, url)
 
     assert with_30 == with_5
-    # session, user, 2 permission sets, owner filter, 2 counts, the page, live contracts, rates, industry, region
-    assert with_30 <= 12
+    # session, user, 2 permission sets, owner filter, 2 counts, the page, live contracts, rates, industry, region,
+    # and the sidebar asking whether the journeys settings singleton exists yet
+    assert with_30 <= 13
     assert Account.objects.count() == 60  # each account has a parent account
 
 

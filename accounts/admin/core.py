@@ -16,26 +16,16 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import (
+from ..models import (
     Account,
-    AccountFeatureUsage,
-    AccountUserUsage,
     Activity,
     Contact,
     Contract,
     ExchangeRate,
-    Feature,
-    QuarantinedEvent,
-    Source,
     Team,
-    UsageDay,
-    UsageEvent,
-    UsageFeatureDay,
-    UsageUserDay,
     User,
-    WriteKey,
 )
-from .selectors import MissingExchangeRate, account_acv, account_acv_map, contract_acv
+from ..selectors import MissingExchangeRate, account_acv, account_acv_map, contract_acv
 
 admin.site.site_header = _("CSM Platform")
 admin.site.site_title = _("CSM Platform")
@@ -302,122 +292,6 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     list_display = ("currency", "date", "rate")
     list_filter = ("currency",)
     date_hierarchy = "date"
-
-
-# Usage: sources, keys, events and the rollups ingestion maintains -------------------------------------------
-
-
-class IngestedAdmin(admin.ModelAdmin):
-    """Rows written by ingestion only: viewable, never added or edited here. Deleting stays a model permission
-    (Admins have it), since deleting an account or source through the admin must be able to cascade to them."""
-
-    show_full_result_count = False  # these tables get huge: skip the second, unfiltered COUNT(*)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "created_at")
-    search_fields = ("name",)
-    readonly_fields = ("created_at",)
-
-
-@admin.register(WriteKey)
-class WriteKeyAdmin(admin.ModelAdmin):
-    """Keys are issued by ingestion (the secret is shown once); here an admin sees them and can revoke one by
-    setting ``revoked_at``."""
-
-    list_display = ("prefix", "source", "created_by", "created_at", "revoked_at")
-    list_filter = ("source", ("revoked_at", admin.EmptyFieldListFilter))
-    list_select_related = ("source", "created_by")
-    search_fields = ("prefix", "source__name")
-    fields = ("source", "prefix", "created_by", "created_at", "revoked_at")
-    readonly_fields = ("source", "prefix", "created_by", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-
-@admin.register(UsageEvent)
-class UsageEventAdmin(IngestedAdmin):
-    list_display = ("occurred_at", "account", "user_id", "event", "source")
-    list_filter = ("source", "timestamp_clamped")
-    list_select_related = ("account", "source")
-    search_fields = ("event", "=user_id", "=message_id")
-    autocomplete_fields = ("account",)
-    date_hierarchy = "occurred_at"
-
-
-@admin.register(QuarantinedEvent)
-class QuarantinedEventAdmin(IngestedAdmin):
-    list_display = ("received_at", "source", "kind", "event", "user_id", "group_id", "reason")
-    list_filter = ("source", "kind")
-    list_select_related = ("source",)
-    search_fields = ("event", "=user_id", "=group_id", "=message_id", "reason")
-    date_hierarchy = "received_at"
-
-
-@admin.register(Feature)
-class FeatureAdmin(admin.ModelAdmin):
-    """The catalog fills itself from events; admins label features, mark the key ones, or ignore them."""
-
-    list_display = ("name", "label", "is_key", "ignored", "first_seen_at")
-    list_editable = ("label", "is_key", "ignored")
-    list_filter = ("is_key", "ignored")
-    search_fields = ("name", "label")
-    fields = ("name", "label", "is_key", "ignored", "first_seen_at")
-    readonly_fields = ("name", "first_seen_at")
-
-    def has_add_permission(self, request):
-        return False
-
-
-@admin.register(UsageDay)
-class UsageDayAdmin(IngestedAdmin):
-    list_display = ("day", "account", "events")
-    list_select_related = ("account",)
-    search_fields = ("account__name", "account__external_id")
-    date_hierarchy = "day"
-    ordering = ("-day",)
-
-
-@admin.register(UsageUserDay)
-class UsageUserDayAdmin(IngestedAdmin):
-    list_display = ("day", "account", "user_id", "events")
-    list_select_related = ("account",)
-    search_fields = ("=user_id", "account__name", "account__external_id")
-    date_hierarchy = "day"
-    ordering = ("-day",)
-
-
-@admin.register(UsageFeatureDay)
-class UsageFeatureDayAdmin(IngestedAdmin):
-    list_display = ("day", "account", "feature", "events")
-    list_select_related = ("account", "feature")
-    search_fields = ("feature__name", "account__name", "account__external_id")
-    date_hierarchy = "day"
-    ordering = ("-day",)
-
-
-@admin.register(AccountFeatureUsage)
-class AccountFeatureUsageAdmin(IngestedAdmin):
-    list_display = ("account", "feature", "first_used_at", "last_used_at", "events")
-    list_select_related = ("account", "feature")
-    search_fields = ("feature__name", "account__name", "account__external_id")
-    ordering = ("-last_used_at",)
-
-
-@admin.register(AccountUserUsage)
-class AccountUserUsageAdmin(IngestedAdmin):
-    list_display = ("account", "user_id", "first_seen_at", "last_seen_at", "events")
-    list_select_related = ("account",)
-    search_fields = ("=user_id", "account__name", "account__external_id")
-    ordering = ("-last_seen_at",)
 
 
 # The timeline ----------------------------------------------------------------------------------------------

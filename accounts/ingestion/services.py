@@ -1,0 +1,659 @@
+"""Writes of the Segment-compatible tracking API: a batch of calls stored set-based in one transaction; write keys.
+
+Mapping (../shared/DOMAIN.md, "Entities" and "Usage"):
+
+- ``group``: creates or updates the account whose ``external_id`` is ``groupId`` (traits ``name``, ``domain`` or
+  ``website``, ``industry``; other traits are ignored); with a ``userId`` the contact of that user moves to the
+  account (created if new): the account the user was last grouped with.
+- ``identify``: updates the contact of ``userId`` (traits ``email``, ``name`` or ``firstName`` + ``lastName``,
+  ``title``) and links it to the account named by ``context.groupId``, ``traits.groupId`` or ``traits.company.id``
+  when that account is known. A user with no contact and no known account is quarantined and applied when grouped.
+- ``track`` (event ``event``) and ``page`` (event "Page Viewed", the page's ``name`` and ``category`` added to its
+  properties) become usage events of the account named by ``context.groupId``, else ``properties.groupId``, else
+  the account the user (``userId``, else ``anonymousId``) was last grouped with. Calls whose account is unknown
+  are quarantined (``QuarantinedEvent``, shown in the admin) and attached when the account or user appears.
+- Time (Segment's rules): ``timestamp`` when given; else ``receivedAt - (sentAt - originalTimestamp)``, which
+  corrects the sender's clock skew; else ``originalTimestamp``; else ``receivedAt``. A time more than 24 hours
+  after ``receivedAt`` is clamped to it and flagged ``timestamp_clamped``.
+- A call is stored once per ``(source, messageId)``, for good: the unique constraint of ``UsageEvent`` (and of
+  ``QuarantinedEvent``) is permanent, so a re-send (the clients resend on retry) is a duplicate whenever it comes.
+
+The hot path is a handful of queries per batch whatever its size, in one transaction: accounts and contacts for the
+whole batch are read with one query each; events go in with one ``INSERT ... SELECT FROM json_to_recordset(...) ON
+CONFLICT DO NOTHING RETURNING`` on PostgreSQL (no model instance per event), with ``bulk_create`` elsewhere; the
+rollups are folded in by ``usage_rollups_add`` with exactly the newly stored events.
+"""
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, Contact, QuarantinedEvent, Source, UsageEvent, WriteKey
+from accounts.usage.services import usage_rollups_add
+
+from .auth import write_key_cache_clear, write_key_hash
+
+MAX_CALL_BYTES = 32 * 1024
+MAX_FUTURE = dt.timedelta(hours=24)
+
+TRACK, PAGE, IDENTIFY, GROUP = "track", "page", "identify", "group"
+KINDS = (TRACK, PAGE, IDENTIFY, GROUP)
+PAGE_EVENT = "Page Viewed"
+
+REASON_UNKNOWN_GROUP = "groupId names no known account yet"
+REASON_UNGROUPED_USER = "user not grouped with an account yet"
+WARNING_PENDING = "quarantined: the contact is created when the user is grouped with a known account"
+
+
+def _max_length(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+SOURCE_NAME_MAX = _max_length(Source, "name")
+MESSAGE_ID_MAX = _max_length(UsageEvent, "message_id")
+USER_ID_MAX = _max_length(UsageEvent, "user_id")
+EVENT_MAX = _max_length(UsageEvent, "event")
+GROUP_ID_MAX = _max_length(Account, "external_id")
+ACCOUNT_TRAITS = {"name": _max_length(Account, "name"), "industry": _max_length(Account, "industry")}
+DOMAIN_MAX = _max_length(Account, "domain")
+CONTACT_FIELDS = ("account_id", "name", "email", "title")
+NAME_MAX, TITLE_MAX, EMAIL_MAX = (_max_length(Contact, name) for name in ("name", "title", "email"))
+
+# The batch travels as one JSON document, unpacked into rows by PostgreSQL: one parameter to adapt, one statement
+# whose plan does not depend on the batch size.
+_INSERT_EVENTS = (
+    "INSERT INTO {table} (source_id, account_id, user_id, event, occurred_at, received_at, properties, message_id,"
+    " timestamp_clamped) SELECT * FROM json_to_recordset(%s::json) AS e(source_id bigint, account_id bigint,"
+    " user_id text, event text, occurred_at timestamptz, received_at timestamptz, properties jsonb, message_id text,"
+    " timestamp_clamped boolean) ON CONFLICT (source_id, message_id) DO NOTHING RETURNING source_id, message_id"
+)
+# Validates a call and measures it in one pass (built once: json.dumps would build it per call).
+_CALL_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
+class BatchRejected(Exception):
+    """The request as a whole is refused (answered 400) and nothing of it is stored."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class _InvalidCall(Exception):
+    """One call of a batch is invalid: listed in the answer, the rest of the batch is stored."""
+
+
+@dataclass
+class IngestResult:
+    """``accepted``: valid calls (duplicates and quarantined ones included); ``duplicates``: track/page/identify
+    calls whose ``messageId`` was already stored; ``quarantined``: calls newly put in quarantine; ``released``:
+    quarantined calls this batch's group/identify calls attached; ``errors`` and ``warnings`` per call index."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    released: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Call:
+    index: int
+    kind: str
+    message_id: str
+    user_id: str  # userId, else anonymousId
+    named: bool  # user_id is a userId
+    group_id: str
+    event: str
+    occurred_at: dt.datetime
+    clamped: bool
+    data: dict  # properties (track, page) or traits (identify, group)
+
+
+class _EventRow(NamedTuple):
+    source_id: int
+    account_id: int
+    user_id: str
+    event: str
+    occurred_at: dt.datetime
+    received_at: dt.datetime
+    properties: dict
+    message_id: str
+    timestamp_clamped: bool
+
+
+# The batch ---------------------------------------------------------------------------------------------------
+
+
+def ingest_batch(*, source_id: int, messages: list, received_at: dt.datetime, sent_at: object = None) -> IngestResult:
+    """Store a batch of Segment calls from ``source_id`` received at ``received_at`` (``sent_at``: the batch's
+    ``sentAt``, for calls without their own). Invalid calls are listed in ``errors``, the valid ones stored, all in
+    one transaction. Raises ``BatchRejected`` (nothing stored) for a call over 32 KB or an invalid ``sentAt``."""
+    received_at = received_at.astimezone(dt.UTC)
+    try:
+        batch_sent_at = _time(sent_at, "sentAt")
+    except _InvalidCall as error:
+        raise BatchRejected("invalid_sent_at", str(error)) from None
+    result = IngestResult()
+    calls = []
+    for index, message in enumerate(messages):
+        try:
+            calls.append(_call_parse(message, index=index, received_at=received_at, sent_at=batch_sent_at))
+        except _InvalidCall as error:
+            message_id = message.get("messageId") if isinstance(message, dict) else None
+            result.errors.append(
+                {"index": index, "messageId": message_id if isinstance(message_id, str) else None, "error": str(error)}
+            )
+    result.accepted = len(calls)
+    if calls:
+        with transaction.atomic():
+            _calls_store(calls, source_id=source_id, received_at=received_at, result=result)
+    return result
+
+
+def _calls_store(calls: list[_Call], *, source_id: int, received_at: dt.datetime, result: IngestResult) -> None:
+    events = [c for c in calls if c.kind in (TRACK, PAGE)]
+    people = [c for c in calls if c.kind in (IDENTIFY, GROUP)]
+    accounts = _accounts_by_external_id({c.group_id for c in calls if c.group_id})
+    contacts = _contacts_by_user_id(
+        {c.user_id for c in people if c.named} | {c.user_id for c in events if not c.group_id}
+    )
+    held: list[tuple[_Call, str]] = []
+    released_account_ids: set[int] = set()
+    released_user_ids: set[str] = set()
+    if people:
+        released_account_ids, released_user_ids, pending = _people_store(
+            people, accounts=accounts, contacts=contacts, result=result
+        )
+        held += [(c, REASON_UNKNOWN_GROUP if c.group_id else REASON_UNGROUPED_USER) for c in pending]
+    rows = []
+    for c in events:
+        if c.group_id:
+            account = accounts.get(c.group_id)
+            account_id = account and account["id"]
+        else:
+            contact = contacts.get(c.user_id)
+            account_id = contact and contact["account_id"]
+        if account_id is None:
+            held.append((c, REASON_UNKNOWN_GROUP if c.group_id else REASON_UNGROUPED_USER))
+        else:
+            rows.append(
+                _EventRow(
+                    source_id,
+                    account_id,
+                    c.user_id,
+                    c.event,
+                    c.occurred_at,
+                    received_at,
+                    c.data,
+                    c.message_id,
+                    c.clamped,
+                )
+            )
+    unique = {}
+    for row in rows:
+        unique.setdefault(row.message_id, row)
+    stored = _usage_events_record(list(unique.values()))
+    result.duplicates += len(rows) - len(stored)
+    result.quarantined = _quarantine_add(held, source_id=source_id, received_at=received_at, result=result)
+    result.released = quarantine_release(account_ids=released_account_ids, user_ids=released_user_ids)
+
+
+def _people_store(
+    people: list[_Call], *, accounts: dict[str, dict], contacts: dict[str, dict], result: IngestResult
+) -> tuple[set[int], set[str], list[_Call]]:
+    """Upsert the accounts of group calls and the contacts of group/identify calls (in batch order, the last word
+    wins). Returns the accounts and users whose quarantined calls may now resolve, and the identify calls of
+    users who still have no account."""
+    account_traits: dict[str, dict] = {}
+    for c in people:
+        if c.kind == GROUP:
+            account_traits.setdefault(c.group_id, {}).update(_account_traits(c.data))
+    grouped_account_ids = _accounts_upsert(account_traits, accounts=accounts)
+
+    changes: dict[str, dict] = {}
+    for c in people:
+        if not c.named:
+            continue
+        change = changes.setdefault(c.user_id, {})
+        if c.kind == GROUP:
+            change["account_id"] = accounts[c.group_id]["id"]
+            continue
+        fields, problems = _contact_traits(c.data)
+        change.update(fields)
+        if c.group_id in accounts:
+            change["account_id"] = accounts[c.group_id]["id"]
+        elif c.group_id and c.user_id in contacts:
+            problems.append(f"groupId {c.group_id!r} names no known account yet: the contact was not linked")
+        result.warnings += [{"index": c.index, "messageId": c.message_id, "warning": p} for p in problems]
+    pending_users = _contacts_write(changes, contacts=contacts)
+    pending = [c for c in people if c.kind == IDENTIFY and c.user_id in pending_users]
+    result.warnings += [{"index": c.index, "messageId": c.message_id, "warning": WARNING_PENDING} for c in pending]
+    return grouped_account_ids, set(changes) - pending_users, pending
+
+
+def _accounts_by_external_id(external_ids: set[str]) -> dict[str, dict]:
+    if not external_ids:
+        return {}
+    rows = Account.objects.filter(external_id__in=external_ids).values(
+        "id", "external_id", "name", "domain", "industry"
+    )
+    return {row["external_id"]: row for row in rows}
+
+
+def _contacts_by_user_id(user_ids: set[str]) -> dict[str, dict]:
+    user_ids.discard("")
+    if not user_ids:
+        return {}
+    rows = Contact.objects.filter(user_id__in=user_ids).values("id", "user_id", *CONTACT_FIELDS)
+    return {row["user_id"]: row for row in rows}
+
+
+def _accounts_upsert(account_traits: dict[str, dict], *, accounts: dict[str, dict]) -> set[int]:
+    """Create the accounts of ``account_traits`` (external_id → traits) that are new, update the ones whose traits
+    changed (one upsert), keep ``accounts`` in step; returns the ids of all of them."""
+    written = []
+    for external_id in sorted(account_traits):
+        traits = account_traits[external_id]
+        current = accounts.get(external_id)
+        if current is None:
+            written.append(
+                Account(external_id=external_id, **{"name": external_id, "domain": "", "industry": ""} | traits)
+            )
+        elif any(current[name] != value for name, value in traits.items()):
+            merged = {name: current[name] for name in ("name", "domain", "industry")} | traits
+            written.append(Account(external_id=external_id, **merged))
+    if written:
+        Account.objects.bulk_create(
+            written,
+            update_conflicts=True,
+            unique_fields=["external_id"],
+            update_fields=["name", "domain", "industry", "updated_at"],
+        )
+        for account in written:
+            accounts[account.external_id] = {
+                "id": account.pk,
+                "external_id": account.external_id,
+                "name": account.name,
+                "domain": account.domain,
+                "industry": account.industry,
+            }
+    return {accounts[external_id]["id"] for external_id in account_traits}
+
+
+def _contacts_write(changes: dict[str, dict], *, contacts: dict[str, dict]) -> set[str]:
+    """Create or update the contact of each user in ``changes`` (user_id → fields among ``CONTACT_FIELDS``), keep
+    ``contacts`` in step; returns the users left out because they have no contact and no account yet."""
+    created, updated, updated_fields, pending = [], [], set(), set()
+    for user_id in sorted(changes):
+        change = changes[user_id]
+        current = contacts.get(user_id)
+        if current is None:
+            if "account_id" not in change:
+                pending.add(user_id)
+                continue
+            contact = Contact(user_id=user_id, is_end_user=True, **change)
+            created.append(contact)
+            contacts[user_id] = {"id": None, "user_id": user_id} | {
+                name: getattr(contact, name) for name in CONTACT_FIELDS
+            }
+            continue
+        changed = {name: value for name, value in change.items() if current[name] != value}
+        if changed:
+            current.update(changed)
+            updated_fields.update(changed)
+            updated.append(Contact(id=current["id"], **{name: current[name] for name in CONTACT_FIELDS}))
+    if updated:
+        Contact.objects.bulk_update(updated, fields=sorted(updated_fields))
+    if created:
+        Contact.objects.bulk_create(created, ignore_conflicts=True)
+    return pending
+
+
+def _usage_events_record(rows: list[_EventRow]) -> list[_EventRow]:
+    """Insert the rows whose (source, messageId) is new and fold exactly those into the rollups; returns them. Rows
+    go in messageId order, so concurrent batches take their locks alike."""
+    if not rows:
+        return []
+    rows = sorted(rows, key=lambda row: (row.source_id, row.message_id))
+    new = _usage_events_insert_postgresql(rows) if connection.vendor == "postgresql" else _usage_events_insert(rows)
+    usage_rollups_add(events=[(row.account_id, row.user_id, row.event, row.occurred_at) for row in new])
+    return new
+
+
+def _usage_events_insert_postgresql(rows: list[_EventRow]) -> list[_EventRow]:
+    """One ``INSERT ... SELECT FROM json_to_recordset(...) ON CONFLICT DO NOTHING RETURNING``; returns the rows it
+    inserted. No model instance."""
+    document = json.dumps(
+        [
+            dict(zip(_EventRow._fields, row, strict=True))
+            | {"occurred_at": row.occurred_at.isoformat(), "received_at": row.received_at.isoformat()}
+            for row in rows
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_EVENTS.format(table=connection.ops.quote_name(UsageEvent._meta.db_table)), [document])
+        inserted = set(cursor.fetchall())
+    return [row for row in rows if (row.source_id, row.message_id) in inserted]
+
+
+def _usage_events_insert(rows: list[_EventRow]) -> list[_EventRow]:
+    """Other databases: the messageIds already stored, then ``bulk_create`` of the others (conflicts ignored)."""
+    by_source: dict[int, list[str]] = {}
+    for row in rows:
+        by_source.setdefault(row.source_id, []).append(row.message_id)
+    existing = {
+        (source_id, message_id)
+        for source_id, message_ids in by_source.items()
+        for message_id in UsageEvent.objects.filter(source_id=source_id, message_id__in=message_ids).values_list(
+            "message_id", flat=True
+        )
+    }
+    new = [row for row in rows if (row.source_id, row.message_id) not in existing]
+    UsageEvent.objects.bulk_create([UsageEvent(**row._asdict()) for row in new], ignore_conflicts=True)
+    return new
+
+
+def _quarantine_add(
+    held: list[tuple[_Call, str]], *, source_id: int, received_at: dt.datetime, result: IngestResult
+) -> int:
+    """Quarantine the calls whose account is unknown, once per messageId; returns how many were new."""
+    if not held:
+        return 0
+    unique = {}
+    for c, reason in held:
+        unique.setdefault(c.message_id, (c, reason))
+    existing = set(
+        QuarantinedEvent.objects.filter(source_id=source_id, message_id__in=unique).values_list("message_id", flat=True)
+    )
+    new = [
+        QuarantinedEvent(
+            source_id=source_id,
+            message_id=c.message_id,
+            kind=c.kind,
+            user_id=c.user_id,
+            group_id=c.group_id,
+            event=c.event,
+            occurred_at=c.occurred_at,
+            received_at=received_at,
+            properties=c.data,
+            timestamp_clamped=c.clamped,
+            reason=reason,
+        )
+        for message_id, (c, reason) in sorted(unique.items())
+        if message_id not in existing
+    ]
+    QuarantinedEvent.objects.bulk_create(new, ignore_conflicts=True)
+    result.duplicates += len(held) - len(new)
+    return len(new)
+
+
+def quarantine_release(*, account_ids: Iterable[int] = (), user_ids: Iterable[str] = ()) -> int:
+    """Attach the quarantined calls that now resolve: those naming the groupId of one of ``account_ids``, and those
+    without a groupId from one of ``user_ids`` (users who are now contacts). Track/page calls become usage events
+    (rollups included), identify calls update or create the contact. Returns how many left the quarantine."""
+    account_ids, user_ids = sorted(set(account_ids)), sorted(set(user_ids))
+    if not account_ids and not user_ids:
+        return 0
+    resolvable = Q(group_id__in=Account.objects.filter(id__in=account_ids).values("external_id")) | Q(
+        group_id="", user_id__in=user_ids
+    )
+    with transaction.atomic(savepoint=False):
+        held = list(
+            QuarantinedEvent.objects.select_for_update(skip_locked=True)
+            .filter(resolvable)
+            .order_by("occurred_at", "id")
+            .values()
+        )
+        if not held:
+            return 0
+        accounts = dict(
+            Account.objects.filter(external_id__in={h["group_id"] for h in held if h["group_id"]}).values_list(
+                "external_id", "id"
+            )
+        )
+        contacts = _contacts_by_user_id({h["user_id"] for h in held})
+        changes: dict[str, dict] = {}
+        identified: dict[str, list[int]] = {}
+        rows, released = [], []
+        for h in held:
+            if h["kind"] == IDENTIFY:
+                change = changes.setdefault(h["user_id"], {})
+                change.update(_contact_traits(h["properties"])[0])
+                if h["user_id"] not in contacts and h["group_id"] in accounts:
+                    change["account_id"] = accounts[h["group_id"]]
+                identified.setdefault(h["user_id"], []).append(h["id"])
+                continue
+            if h["group_id"]:
+                account_id = accounts.get(h["group_id"])
+            else:
+                account_id = contacts[h["user_id"]]["account_id"] if h["user_id"] in contacts else None
+            if account_id is not None:
+                rows.append(
+                    _EventRow(
+                        h["source_id"],
+                        account_id,
+                        h["user_id"],
+                        h["event"],
+                        h["occurred_at"],
+                        h["received_at"],
+                        h["properties"],
+                        h["message_id"],
+                        h["timestamp_clamped"],
+                    )
+                )
+                released.append(h["id"])
+        pending = _contacts_write(changes, contacts=contacts)
+        released += [id_ for user_id, ids in identified.items() if user_id not in pending for id_ in ids]
+        _usage_events_record(rows)
+        QuarantinedEvent.objects.filter(id__in=released).delete()
+    return len(released)
+
+
+# One call ----------------------------------------------------------------------------------------------------
+
+
+def _call_parse(message: object, *, index: int, received_at: dt.datetime, sent_at: dt.datetime | None) -> _Call:
+    """Validate one call and bring it to the stored shape; raises ``_InvalidCall``, or ``BatchRejected`` when it
+    is over 32 KB."""
+    if not isinstance(message, dict):
+        raise _InvalidCall("a call must be a JSON object")
+    try:
+        text = _CALL_ENCODER.encode(message)
+        size = len(text.encode())
+    except UnicodeEncodeError:
+        raise _InvalidCall("text must be valid Unicode (no lone surrogates)") from None
+    except (ValueError, TypeError, RecursionError):
+        raise _InvalidCall("numbers must be finite and values plain JSON") from None
+    if size > MAX_CALL_BYTES:
+        raise BatchRejected("call_too_large", f"call {index} is {size} bytes; a call may have at most 32 KB")
+    if "\\u0000" in text and _has_nul(message):
+        raise _InvalidCall("text must not contain NUL characters")
+
+    kind = message.get("type")
+    if kind not in KINDS:
+        raise _InvalidCall(f"type must be one of {', '.join(KINDS)}")
+    message_id = _text(message.get("messageId"), "messageId", MESSAGE_ID_MAX)
+    if not message_id:
+        raise _InvalidCall("messageId is required")
+    user_id = _text(message.get("userId"), "userId", USER_ID_MAX)
+    anonymous_id = _text(message.get("anonymousId"), "anonymousId", USER_ID_MAX)
+    context = _object(message.get("context"), "context")
+
+    event, group_id = "", ""
+    if kind == GROUP:
+        data = _object(message.get("traits"), "traits")
+        group_id = _text(message.get("groupId"), "groupId", GROUP_ID_MAX)
+        if not group_id:
+            raise _InvalidCall("groupId is required")
+    elif kind == IDENTIFY:
+        data = _object(message.get("traits"), "traits")
+        if not user_id:
+            raise _InvalidCall("userId is required")
+        company = data.get("company")
+        group_id = (
+            _text(context.get("groupId"), "context.groupId", GROUP_ID_MAX)
+            or _text(data.get("groupId"), "traits.groupId", GROUP_ID_MAX)
+            or (_text(company.get("id"), "traits.company.id", GROUP_ID_MAX) if isinstance(company, dict) else "")
+        )
+    else:
+        data = _object(message.get("properties"), "properties")
+        if not (user_id or anonymous_id):
+            raise _InvalidCall("userId or anonymousId is required")
+        group_id = _text(context.get("groupId"), "context.groupId", GROUP_ID_MAX) or _text(
+            data.get("groupId"), "properties.groupId", GROUP_ID_MAX
+        )
+        if kind == TRACK:
+            event = _text(message.get("event"), "event", EVENT_MAX)
+            if not event:
+                raise _InvalidCall("event is required")
+        else:
+            event = PAGE_EVENT
+            page = {name: message[name] for name in ("name", "category") if message.get(name) is not None}
+            if page:
+                data = page | data
+
+    occurred_at, clamped = _occurred_at(message, received_at=received_at, sent_at=sent_at)
+    return _Call(
+        index, kind, message_id, user_id or anonymous_id, bool(user_id), group_id, event, occurred_at, clamped, data
+    )
+
+
+def _occurred_at(message: dict, *, received_at: dt.datetime, sent_at: dt.datetime | None) -> tuple[dt.datetime, bool]:
+    """When the call happened, by Segment's rules (module docstring), and whether it was clamped."""
+    occurred_at = _time(message.get("timestamp"), "timestamp")
+    if occurred_at is None:
+        original = _time(message.get("originalTimestamp"), "originalTimestamp")
+        sent_at = _time(message.get("sentAt"), "sentAt") or sent_at
+        try:
+            occurred_at = received_at - (sent_at - original) if original and sent_at else original or received_at
+        except OverflowError:
+            raise _InvalidCall("originalTimestamp and sentAt are too far apart") from None
+    if occurred_at - received_at > MAX_FUTURE:
+        return received_at, True
+    return occurred_at, False
+
+
+def _time(value: object, name: str) -> dt.datetime | None:
+    """An ISO 8601 time (UTC when it has no offset), None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _InvalidCall(f"{name} must be an ISO 8601 time string")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise _InvalidCall(f"{name} is not an ISO 8601 time") from None
+
+
+def _text(value: object, name: str, max_length: int) -> str:
+    """An id or name: a string (or an integer, as the clients' ``stringify_id``), "" when absent."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _InvalidCall(f"{name} must be a string")
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > max_length:
+        raise _InvalidCall(f"{name} must have at most {max_length} characters")
+    return text
+
+
+def _object(value: object, name: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _InvalidCall(f"{name} must be a JSON object")
+    return value
+
+
+def _has_nul(value: object) -> bool:
+    """Whether a NUL character is in any string of ``value`` (PostgreSQL text and jsonb refuse it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _string_trait(traits: dict, name: str, max_length: int) -> str | None:
+    value = traits.get(name)
+    return value.strip()[:max_length] if isinstance(value, str) and value.strip() else None
+
+
+def _account_traits(traits: dict) -> dict[str, str]:
+    """The account fields a group call's traits give: name, domain (or the website's host), industry."""
+    fields = {name: value for name, limit in ACCOUNT_TRAITS.items() if (value := _string_trait(traits, name, limit))}
+    domain = _string_trait(traits, "domain", DOMAIN_MAX)
+    website = _string_trait(traits, "website", DOMAIN_MAX)
+    if domain is None and website is not None:
+        try:
+            domain = urlsplit(website).hostname or website
+        except ValueError:
+            domain = website
+    if domain:
+        fields["domain"] = domain
+    return fields
+
+
+def _contact_traits(traits: dict) -> tuple[dict[str, str], list[str]]:
+    """The contact fields an identify call's traits give (email, name, title), and the problems found."""
+    fields, problems = {}, []
+    email = traits.get("email")
+    if email is not None:
+        try:
+            if not isinstance(email, str) or len(email) > EMAIL_MAX:
+                raise ValidationError("not a string")
+            validate_email(email)
+            fields["email"] = email
+        except ValidationError:
+            problems.append("traits.email is not an email address: ignored")
+    name = _string_trait(traits, "name", NAME_MAX)
+    if name is None:
+        parts = [_string_trait(traits, part, NAME_MAX) for part in ("firstName", "lastName")]
+        name = " ".join(part for part in parts if part)[:NAME_MAX] or None
+    if name:
+        fields["name"] = name
+    if title := _string_trait(traits, "title", TITLE_MAX):
+        fields["title"] = title
+    return fields, problems
+
+
+# Write keys --------------------------------------------------------------------------------------------------
+
+
+def write_key_create(*, source_name: str, created_by=None) -> tuple[WriteKey, str]:
+    """Issue a write key for the source ``source_name`` (created if new); returns the key and its plaintext, which
+    is stored nowhere (only its SHA-256) and must be shown to the admin once."""
+    if not source_name.strip() or len(source_name) > SOURCE_NAME_MAX:
+        raise ValidationError(f"A source name has 1 to {SOURCE_NAME_MAX} characters.")
+    source, _ = Source.objects.get_or_create(name=source_name)
+    plaintext = secrets.token_urlsafe(32)
+    write_key = WriteKey.objects.create(
+        source=source, prefix=plaintext[:8], key_hash=write_key_hash(plaintext), created_by=created_by
+    )
+    return write_key, plaintext
+
+
+def write_key_revoke(*, write_key_id: int, revoked_at: dt.datetime | None = None) -> bool:
+    """Revoke a write key (at ``revoked_at``, default now); its cached lookup is dropped once the revocation is
+    committed, so it takes effect at once. Returns False when it was already revoked."""
+    write_key = WriteKey.objects.get(pk=write_key_id)
+    changed = WriteKey.objects.filter(pk=write_key_id, revoked_at__isnull=True).update(
+        revoked_at=revoked_at or timezone.now()
+    )
+    transaction.on_commit(lambda: write_key_cache_clear(key_hash=write_key.key_hash))
+    return bool(changed)

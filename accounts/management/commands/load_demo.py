@@ -1,0 +1,67 @@
+"""``manage.py load_demo``: load the demo data set (``accounts.demo``) and print the demo users."""
+
+import argparse
+import datetime as dt
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.demo import DEMO_PASSWORD, DemoDataExists, DemoUserConflict, demo_load
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Load realistic demo data (accounts, contracts, contacts, usage, activities) and the demo users, "
+        f"all with password '{DEMO_PASSWORD}'. Deterministic for a given --seed and --as-of."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
+        parser.add_argument("--accounts", type=_positive, default=300, help="Number of accounts (default 300).")
+        parser.add_argument("--days", type=_positive, default=182, help="Days of usage events (default 182).")
+        parser.add_argument(
+            "--as-of",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="Evaluation date, YYYY-MM-DD (default today, UTC).",
+        )
+        existing = parser.add_mutually_exclusive_group()
+        existing.add_argument("--if-empty", action="store_true", help="Do nothing if any account exists.")
+        existing.add_argument("--reset", action="store_true", help="Delete the previous demo data first.")
+
+    def handle(self, *args, **options) -> None:
+        as_of = options["as_of"] or dt.datetime.now(dt.UTC).date()
+        started = time.monotonic()
+        try:
+            summary = demo_load(
+                seed=options["seed"],
+                accounts=options["accounts"],
+                days=options["days"],
+                as_of=as_of,
+                reset=options["reset"],
+            )
+        except DemoDataExists as exc:
+            if options["if_empty"]:
+                self.stdout.write(f"{exc} Demo data not loaded (--if-empty).")
+                return
+            raise CommandError(f"{exc} Use --reset to replace the demo data, or --if-empty to skip.") from exc
+        except DemoUserConflict as exc:
+            raise CommandError(str(exc)) from exc
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data loaded in {elapsed:.1f} s (seed {options['seed']}, as of {as_of:%Y-%m-%d}):")
+        )
+        for label, count in summary.counts.items():
+            self.stdout.write(f"  {label:<16}{count:>12,}")
+        self.stdout.write("")
+        self.stdout.write(f"Demo users (password '{DEMO_PASSWORD}'), made by the demo loader only:")
+        self.stdout.write(f"  {'username':<10}{'name':<18}{'role':<23}team")
+        for user in summary.users:
+            self.stdout.write(f"  {user.username:<10}{user.name:<18}{user.role.label:<23}{user.team}")

@@ -1,0 +1,243 @@
+"""Writes of usage: the feature catalog and the rollups the usage metrics read (../shared/DOMAIN.md, "Usage").
+
+Each rollup is declared once in ``ROLLUPS`` and maintained two ways from that declaration:
+``usage_rollups_add`` folds newly inserted events in with an upsert (counts add up, first/last widen), and
+``usage_rollups_rebuild`` recomputes everything from raw events with ``INSERT ... SELECT ... GROUP BY``. A day is
+the UTC date of ``occurred_at``, so a late or out-of-order event lands in its own day whenever it arrives. Events
+without a user id count toward events, never toward users.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from django.db import connection, models, transaction
+
+from ..models import AccountFeatureUsage, AccountUserUsage, Feature, UsageDay, UsageEvent, UsageFeatureDay, UsageUserDay
+
+ROWS_PER_STATEMENT = 1000
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A rollup table: ``events`` counted per ``keys`` (among account, day, user_id, feature); the all-time
+    rollups also keep the earliest and latest ``occurred_at`` in their ``first`` and ``last`` fields."""
+
+    model: type[models.Model]
+    keys: tuple[str, ...]
+    first: str | None = None
+    last: str | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        spans = (self.first, self.last) if self.first else ()
+        return (*self.keys, "events", *spans)
+
+
+ROLLUPS = (
+    Rollup(UsageDay, keys=("account", "day")),
+    Rollup(UsageUserDay, keys=("account", "day", "user_id")),
+    Rollup(UsageFeatureDay, keys=("account", "day", "feature")),
+    Rollup(AccountFeatureUsage, keys=("account", "feature"), first="first_used_at", last="last_used_at"),
+    Rollup(AccountUserUsage, keys=("account", "user_id"), first="first_seen_at", last="last_seen_at"),
+)
+
+
+@dataclass(frozen=True)
+class RebuildSummary:
+    """What ``usage_rollups_rebuild`` did: raw events read, catalog features created, rows written per rollup."""
+
+    events: int
+    features_created: int
+    rows: dict[str, int]
+
+
+class _Event(NamedTuple):
+    account: int
+    day: dt.date
+    user_id: str
+    feature: int
+    occurred_at: dt.datetime
+
+
+def features_ensure(*, names: Iterable[str], seen_at: dt.datetime) -> dict[str, int]:
+    """Get or create the catalog feature of every event name (new ones first seen at ``seen_at``) and return
+    ``{name: feature_id}``: one insert that skips existing names, one select, safe under concurrent ingestion."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    Feature.objects.bulk_create([Feature(name=name, first_seen_at=seen_at) for name in wanted], ignore_conflicts=True)
+    return dict(Feature.objects.filter(name__in=wanted).values_list("name", "id"))
+
+
+@transaction.atomic
+def usage_rollups_add(*, events: Sequence[tuple[int, str, str, dt.datetime]]) -> None:
+    """Fold newly inserted events ``(account_id, user_id, event_name, occurred_at)`` into every rollup.
+
+    Call it in the transaction that inserted them, with exactly the events inserted (never a deduplicated
+    re-send). Per rollup key: ``events += n``, ``first = min(first, new)``, ``last = max(last, new)``. Catalog
+    features missing for a name are created, first seen at the batch's earliest ``occurred_at``.
+    """
+    if not events:
+        return
+    earliest = min(occurred_at for *_, occurred_at in events)
+    feature_ids = features_ensure(names={name for _, _, name, _ in events}, seen_at=earliest)
+    rows = [
+        _Event(account_id, occurred_at.astimezone(dt.UTC).date(), user_id, feature_ids[name], occurred_at)
+        for account_id, user_id, name, occurred_at in events
+    ]
+    for rollup in ROLLUPS:
+        _rollup_upsert(rollup=rollup, rows=_rollup_aggregate(rollup=rollup, events=rows))
+
+
+@transaction.atomic
+def usage_rollups_rebuild(*, account_ids: Iterable[int] | None = None) -> RebuildSummary:
+    """Delete the rollups of ``account_ids`` (default: all) and recompute them from raw events, one
+    ``INSERT ... SELECT ... GROUP BY`` per rollup, after creating the catalog feature of every event name seen
+    (first seen at its earliest ``occurred_at``). For after the demo load or a bulk import.
+
+    On PostgreSQL the raw events are locked in SHARE mode for the transaction: ingestion waits rather than fold
+    an event into rollups the rebuild is replacing (SQLite serialises writers anyway).
+    """
+    ids = None if account_ids is None else sorted(set(account_ids))
+    if ids == []:
+        return RebuildSummary(events=0, features_created=0, rows={r.model.__name__: 0 for r in ROLLUPS})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {_table(UsageEvent)} IN SHARE MODE")
+    raw = UsageEvent.objects.all() if ids is None else UsageEvent.objects.filter(account_id__in=ids)
+    features_created = _features_insert_select(account_ids=ids)
+    rows = {}
+    for rollup in ROLLUPS:
+        scope = rollup.model.objects.all() if ids is None else rollup.model.objects.filter(account_id__in=ids)
+        scope.delete()
+        rows[rollup.model.__name__] = _rollup_insert_select(rollup=rollup, account_ids=ids)
+    return RebuildSummary(events=raw.count(), features_created=features_created, rows=rows)
+
+
+def _rollup_aggregate(*, rollup: Rollup, events: Sequence[_Event]) -> list[tuple]:
+    """One row per key of ``rollup``, in key order: the key, the event count and, for the all-time rollups, the
+    earliest and latest ``occurred_at``."""
+    groups: dict[tuple, list] = {}
+    for event in events:
+        if "user_id" in rollup.keys and not event.user_id:
+            continue
+        key = tuple(getattr(event, name) for name in rollup.keys)
+        group = groups.setdefault(key, [0, event.occurred_at, event.occurred_at])
+        group[0] += 1
+        group[1] = min(group[1], event.occurred_at)
+        group[2] = max(group[2], event.occurred_at)
+    return [
+        (*key, count, first, last) if rollup.first else (*key, count)
+        for key, (count, first, last) in sorted(groups.items())
+    ]
+
+
+def _rollup_upsert(*, rollup: Rollup, rows: Sequence[tuple]) -> None:
+    """``INSERT ... VALUES ... ON CONFLICT (keys) DO UPDATE``: events add up, first/last widen. Parameterised,
+    chunked; rows arrive in key order so concurrent writers lock rows in the same order."""
+    if not rows:
+        return
+    meta = rollup.model._meta
+    fields = [meta.get_field(name) for name in rollup.fields]
+    table = _table(rollup.model)
+    columns = {name: _column(rollup.model, name) for name in rollup.fields}
+    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    updates = [f"{columns['events']} = {table}.{columns['events']} + EXCLUDED.{columns['events']}"]
+    if rollup.first:
+        first, last = columns[rollup.first], columns[rollup.last]
+        updates += [
+            f"{first} = {least}({table}.{first}, EXCLUDED.{first})",
+            f"{last} = {greatest}({table}.{last}, EXCLUDED.{last})",
+        ]
+    conflict = ", ".join(columns[name] for name in rollup.keys)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = min(ROWS_PER_STATEMENT, (connection.features.max_query_params or 65535) // len(fields))
+    with connection.cursor() as cursor:
+        for offset in range(0, len(rows), per_statement):
+            chunk = rows[offset : offset + per_statement]
+            values = ", ".join([placeholder] * len(chunk))
+            params = [
+                field.get_db_prep_value(value, connection)
+                for row in chunk
+                for field, value in zip(fields, row, strict=True)
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns.values())}) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(updates)}",
+                params,
+            )
+
+
+def _rollup_insert_select(*, rollup: Rollup, account_ids: Sequence[int] | None) -> int:
+    """``INSERT INTO rollup SELECT keys, COUNT(*)[, MIN(occurred_at), MAX(occurred_at)] FROM raw events GROUP BY
+    keys``; returns the rows written."""
+    event, feature = _table(UsageEvent), _table(Feature)
+    occurred_at = f"e.{_column(UsageEvent, 'occurred_at')}"
+    user_id = f"e.{_column(UsageEvent, 'user_id')}"
+    selected = {
+        "account": f"e.{_column(UsageEvent, 'account')}",
+        "day": _utc_day(occurred_at),
+        "user_id": user_id,
+        "feature": f"f.{_column(Feature, 'id')}",
+    }
+    expressions = [selected[name] for name in rollup.keys] + ["COUNT(*)"]
+    if rollup.first:
+        expressions += [f"MIN({occurred_at})", f"MAX({occurred_at})"]
+    source = f"{event} e"
+    if "feature" in rollup.keys:
+        source += f" JOIN {feature} f ON f.{_column(Feature, 'name')} = e.{_column(UsageEvent, 'event')}"
+    conditions, params = _account_filter(account_ids)
+    if "user_id" in rollup.keys:
+        conditions.append(f"{user_id} <> ''")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    columns = ", ".join(_column(rollup.model, name) for name in rollup.fields)
+    group_by = ", ".join(str(position) for position in range(1, len(rollup.keys) + 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(rollup.model)} ({columns}) "  # noqa: S608
+            f"SELECT {', '.join(expressions)} FROM {source}{where} GROUP BY {group_by}",
+            params,
+        )
+        return cursor.rowcount
+
+
+def _features_insert_select(*, account_ids: Sequence[int] | None) -> int:
+    """Create the catalog feature of every event name not in it yet, first seen at its earliest
+    ``occurred_at``; returns how many were created."""
+    columns = ", ".join(_column(Feature, name) for name in ("name", "label", "is_key", "ignored", "first_seen_at"))
+    conditions, params = _account_filter(account_ids)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    name = _column(UsageEvent, "event")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(Feature)} ({columns}) "  # noqa: S608
+            f"SELECT e.{name}, %s, %s, %s, MIN(e.{_column(UsageEvent, 'occurred_at')}) FROM {_table(UsageEvent)} e"
+            f"{where} GROUP BY e.{name} ON CONFLICT ({_column(Feature, 'name')}) DO NOTHING",
+            ["", False, False, *params],
+        )
+        return cursor.rowcount
+
+
+def _account_filter(account_ids: Sequence[int] | None) -> tuple[list[str], list[Any]]:
+    """The raw-event condition restricting to ``account_ids`` (none when ``None``) and its parameters."""
+    if account_ids is None:
+        return [], []
+    placeholders = ", ".join(["%s"] * len(account_ids))
+    return [f"e.{_column(UsageEvent, 'account')} IN ({placeholders})"], list(account_ids)
+
+
+def _utc_day(column: str) -> str:
+    """SQL for the UTC calendar date of a timestamp column (SQLite stores timestamps as UTC text)."""
+    if connection.vendor == "postgresql":
+        return f"({column} AT TIME ZONE 'UTC')::date"
+    return f"date({column})"
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)

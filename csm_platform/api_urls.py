@@ -1,0 +1,16 @@
+"""``/api/``: the router's endpoints, the OpenAPI schema and its docs (served offline), and token sign-in."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+import accounts.api.urls  # noqa: F401  (registers the accounts viewsets on the router)
+
+from .api import router
+
+urlpatterns = [
+    path("", include((router.urls, "api"))),  # names like "api:account-list"
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("token/", obtain_auth_token, name="api-token"),
+]

@@ -1,0 +1,100 @@
+"""Churn-risk features of an account as known on a date (DOMAIN.md, "Churn risk"), point-in-time.
+
+Every feature reads only data dated on or before ``as_of``: the same function builds training rows (as of 90
+days before each past renewal) and tonight's scoring rows. Other apps add features with ``register_feature``
+(journeys adds open high-priority tasks) so that ``health`` never imports them.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from accounts import selectors as account_selectors
+from accounts.models import Account
+
+from .selectors import ScorecardDefinition, health_for_accounts
+
+FeatureFunction = Callable[[dt.date, list[int]], pd.Series]
+EXTRA_FEATURES: dict[str, FeatureFunction] = {}
+
+# Days before a contract's end at which a renewal decision's features are taken.
+DECISION_LEAD_DAYS = 90
+# A renewal counts when the account still has a live contract this many days after the old one ended.
+RENEWAL_GRACE_DAYS = 30
+
+
+def register_feature(key: str, function: FeatureFunction) -> None:
+    EXTRA_FEATURES[key] = function
+
+
+def churn_features(
+    *, as_of: dt.date, account_ids: Iterable[int], definitions: dict[str, ScorecardDefinition] | None = None
+) -> pd.DataFrame:
+    """One row per account: the health measures' raw inputs, health and its 30-day trend, ACV, seats, tenure,
+    days to the next renewal, segment, and every registered extra feature, all as known on ``as_of``."""
+    ids = sorted(set(account_ids))
+    index = pd.Index(ids, name="account_id")
+    now = health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions)
+    before = health_for_accounts(as_of=as_of - dt.timedelta(days=30), account_ids=ids, definitions=definitions)
+
+    frame = pd.DataFrame(
+        [{m["key"]: m["x"] for m in now[a].receipt} if a in now else {} for a in ids], index=index, dtype=float
+    )
+    frame["health"] = [now[a].health if a in now else np.nan for a in ids]
+    frame["health"] = frame["health"].astype(float)
+    health_before = pd.Series([before[a].health if a in before else np.nan for a in ids], index=index, dtype=float)
+    frame["health_trend_30"] = frame["health"] - health_before
+
+    acv = account_selectors.account_acv_map(as_of=as_of, account_ids=ids)
+    frame["acv"] = [float(acv.get(a, 0)) for a in ids]
+    seats = account_selectors.live_seats(as_of=as_of, account_ids=ids)
+    frame["seats"] = [float(seats[a]) if a in seats else np.nan for a in ids]
+    first = account_selectors.first_contract_starts(as_of=as_of, account_ids=ids)
+    frame["tenure_days"] = [float((as_of - first[a]).days) if a in first else np.nan for a in ids]
+    next_end = account_selectors.next_contract_ends(as_of=as_of, account_ids=ids)
+    frame["days_to_renewal"] = [float((next_end[a] - as_of).days) if a in next_end else np.nan for a in ids]
+    segments = dict(Account.objects.filter(pk__in=ids).values_list("pk", "segment"))
+    frame["segment"] = pd.Series([segments.get(a, "") for a in ids], index=index, dtype="object")
+    for key, function in sorted(EXTRA_FEATURES.items()):
+        frame[key] = function(as_of, ids).reindex(index).astype(float)
+    return frame
+
+
+def renewal_decisions(*, as_of: dt.date) -> pd.DataFrame:
+    """Past renewal decisions known on ``as_of``: one per (account, contract end date) whose outcome is known
+    (the end plus the grace period has passed). ``churned`` = 1 when no contract is live ``RENEWAL_GRACE_DAYS``
+    after the end, else 0. ``decided_on`` is the end date; features are taken ``DECISION_LEAD_DAYS`` before."""
+    cutoff = as_of - dt.timedelta(days=RENEWAL_GRACE_DAYS)
+    ends = account_selectors.contract_end_dates(ended_on_or_before=cutoff)
+    if not ends:
+        return pd.DataFrame(columns=["account_id", "decided_on", "churned"])
+    frame = pd.DataFrame(ends, columns=["account_id", "decided_on"]).drop_duplicates()
+    check_days = frame["decided_on"] + dt.timedelta(days=RENEWAL_GRACE_DAYS)
+    live = account_selectors.accounts_live_on_dates(pairs=list(zip(frame["account_id"], check_days, strict=True)))
+    frame["churned"] = [0 if (a, d) in live else 1 for a, d in zip(frame["account_id"], check_days, strict=True)]
+    # A decision only counts when the account had been a customer for the lead time (features exist then).
+    frame["features_on"] = frame["decided_on"] - dt.timedelta(days=DECISION_LEAD_DAYS)
+    return frame.sort_values(["decided_on", "account_id"]).reset_index(drop=True)
+
+
+def training_rows(*, as_of: dt.date) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Features as of 90 days before each past renewal, its label, and its decision date (for time splits), all
+    indexed by (account_id, decided_on) in decision order."""
+    decisions = renewal_decisions(as_of=as_of)
+    if decisions.empty:
+        return pd.DataFrame(), pd.Series(dtype=int), pd.Series(dtype="datetime64[ns]")
+    parts = []
+    for features_on, group in decisions.groupby("features_on", sort=True):
+        features = churn_features(as_of=features_on, account_ids=group["account_id"].tolist())
+        features = features.loc[group["account_id"]].reset_index(drop=True)
+        features.index = pd.MultiIndex.from_arrays([group["account_id"], group["decided_on"]])
+        parts.append(features)
+    index = pd.MultiIndex.from_frame(decisions[["account_id", "decided_on"]])
+    features = pd.concat(parts).reindex(index)
+    return (
+        features,
+        pd.Series(decisions["churned"].to_numpy(), index=index),
+        pd.Series(pd.to_datetime(decisions["decided_on"]).to_numpy(), index=index),
+    )

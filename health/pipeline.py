@@ -1,0 +1,149 @@
+"""The nightly recompute for one evaluation date: revenue, churn model (weekly), account snapshots in chunks,
+then the hooks other apps register (journeys evaluates playbooks there).
+
+Idempotent per ``as_of`` (snapshots are upserts) and resumable: chunks are claimed with a conditional UPDATE, and
+a rerun of an unfinished run bumps its attempt so that claims of a crashed worker lapse and only the chunks that
+never finished are done again. Every run leaves a ``RecomputeRun`` row with counts, timings and errors.
+"""
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.selectors import contracts_live_on
+
+from .models import ChurnModelVersion, RecomputeChunk, RecomputeRun
+from .services import account_snapshots_write, churn_model_train, revenue_snapshot_write
+
+RETRAIN_EVERY_DAYS = 7
+
+AFTER_RECOMPUTE: list[Callable[[dt.date], dict]] = []
+
+
+def register_after_recompute(hook: Callable[[dt.date], dict]) -> None:
+    """``hook(as_of)`` runs after every finished night and returns counts to record on the run."""
+    if hook not in AFTER_RECOMPUTE:
+        AFTER_RECOMPUTE.append(hook)
+
+
+def accounts_to_score(*, as_of: dt.date) -> list[int]:
+    """Accounts that are customers on ``as_of`` (a live contract) or marked active."""
+    live = contracts_live_on(as_of=as_of).values_list("account_id", flat=True)
+    return sorted(set(live) | set(Account.objects.filter(status=Account.Status.ACTIVE).values_list("pk", flat=True)))
+
+
+@transaction.atomic
+def recompute_run_prepare(*, as_of: dt.date, chunk_size: int | None = None) -> RecomputeRun:
+    """Resume the unfinished run for ``as_of`` (bumping its attempt) or start a new one split into chunks."""
+    run = (
+        RecomputeRun.objects.select_for_update()
+        .filter(as_of=as_of)
+        .exclude(status=RecomputeRun.Status.SUCCEEDED)
+        .order_by("-started_at")
+        .first()
+    )
+    if run is not None:
+        run.attempt += 1
+        run.status = RecomputeRun.Status.RUNNING
+        run.errors = []
+        run.save(update_fields=["attempt", "status", "errors"])
+        return run
+    chunk_size = chunk_size or settings.RECOMPUTE_CHUNK_SIZE
+    run = RecomputeRun.objects.create(as_of=as_of, started_at=timezone.now())
+    ids = accounts_to_score(as_of=as_of)
+    RecomputeChunk.objects.bulk_create(
+        RecomputeChunk(run=run, index=n, account_ids=ids[start : start + chunk_size])
+        for n, start in enumerate(range(0, len(ids), chunk_size))
+    )
+    return run
+
+
+def _timed(run: RecomputeRun, step: str, work: Callable[[], object]) -> object:
+    started = time.perf_counter()
+    result = work()
+    RecomputeRun.objects.filter(pk=run.pk).update(
+        timings={**run.timings, step: round(time.perf_counter() - started, 3)}
+    )
+    run.refresh_from_db(fields=["timings"])
+    return result
+
+
+def recompute_run_global_steps(*, run_id: int, retrain: bool | None = None) -> None:
+    """Steps done once per night before the chunks: the revenue snapshot and, weekly, the churn model."""
+    run = RecomputeRun.objects.get(pk=run_id)
+    _timed(run, "revenue", lambda: revenue_snapshot_write(as_of=run.as_of))
+    latest = ChurnModelVersion.objects.filter(as_of__lte=run.as_of).order_by("-as_of").first()
+    due = latest is None or (run.as_of - latest.as_of).days >= RETRAIN_EVERY_DAYS
+    if retrain or (retrain is None and due):
+        _timed(run, "churn_training", lambda: churn_model_train(as_of=run.as_of))
+
+
+def recompute_chunk_process(*, chunk_id: int) -> int:
+    """Claim the chunk (unless done or held by the current attempt) and write its snapshots. Returns accounts
+    written, 0 when there was nothing to claim."""
+    chunk = RecomputeChunk.objects.select_related("run").get(pk=chunk_id)
+    attempt = chunk.run.attempt
+    claimed = (
+        RecomputeChunk.objects.filter(pk=chunk_id)
+        .exclude(status=RecomputeChunk.Status.DONE)
+        .filter(
+            Q(status=RecomputeChunk.Status.PENDING) | Q(status=RecomputeChunk.Status.FAILED) | Q(attempt__lt=attempt)
+        )
+        .update(status=RecomputeChunk.Status.RUNNING, attempt=attempt, claimed_at=timezone.now())
+    )
+    if not claimed:
+        return 0
+    try:
+        written = account_snapshots_write(as_of=chunk.run.as_of, account_ids=chunk.account_ids)
+    except Exception as error:
+        # Recorded on the chunk and re-raised: the run shows the failure and the task is marked failed.
+        RecomputeChunk.objects.filter(pk=chunk_id).update(
+            status=RecomputeChunk.Status.FAILED, error=f"{type(error).__name__}: {error}"
+        )
+        raise
+    RecomputeChunk.objects.filter(pk=chunk_id).update(status=RecomputeChunk.Status.DONE, finished_at=timezone.now())
+    return written
+
+
+def recompute_run_finish(*, run_id: int) -> RecomputeRun:
+    """Close the run: succeeded when every chunk is done, then the registered hooks; failed otherwise."""
+    run = RecomputeRun.objects.get(pk=run_id)
+    chunks = run.chunks.all()
+    failed = list(chunks.exclude(status=RecomputeChunk.Status.DONE).values("index", "status", "error"))
+    counts = {
+        "accounts": sum(len(ids) for ids in chunks.values_list("account_ids", flat=True)),
+        "chunks": chunks.count(),
+        "chunks_unfinished": len(failed),
+    }
+    if failed:
+        run.status = RecomputeRun.Status.FAILED
+        run.errors = [f"chunk {c['index']} {c['status']}: {c['error']}".strip() for c in failed]
+    else:
+        for hook in AFTER_RECOMPUTE:
+            counts.update(_timed(run, hook.__module__, lambda hook=hook: hook(run.as_of)) or {})
+        run.status = RecomputeRun.Status.SUCCEEDED
+    run.counts = counts
+    run.finished_at = timezone.now()
+    run.timings = {**run.timings, "total": round((run.finished_at - run.started_at).total_seconds(), 3)}
+    run.save(update_fields=["status", "errors", "counts", "finished_at", "timings"])
+    return run
+
+
+def recompute(*, as_of: dt.date, retrain: bool | None = None) -> RecomputeRun:
+    """The whole night in this process (``manage.py recompute``, tests, the demo backfill)."""
+    run = recompute_run_prepare(as_of=as_of)
+    recompute_run_global_steps(run_id=run.pk, retrain=retrain)
+    started = time.perf_counter()
+    for chunk_id in run.chunks.exclude(status=RecomputeChunk.Status.DONE).values_list("pk", flat=True):
+        recompute_chunk_process(chunk_id=chunk_id)
+    run.refresh_from_db()
+    RecomputeRun.objects.filter(pk=run.pk).update(
+        timings={**run.timings, "snapshots": round(time.perf_counter() - started, 3)}
+    )
+    return recompute_run_finish(run_id=run.pk)

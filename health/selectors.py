@@ -1,0 +1,197 @@
+"""Reads of the health app: scorecard definitions, health computed on any date, snapshots, what moved."""
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from accounts.models import Account
+
+from .measures import REGISTRY, measure_inputs
+from .models import AccountSnapshot, ScorecardVersion
+from .scoring import Bands, MeasureSpec, attribution, health_bands, health_scores, measure_scores, normalized_weights
+
+
+@dataclass(frozen=True)
+class ScorecardDefinition:
+    version_id: int | None
+    name: str
+    version: int
+    bands: Bands
+    measures: tuple[MeasureSpec, ...]
+
+    @classmethod
+    def from_json(cls, definition: dict, *, version_id: int | None = None, name: str = "", version: int = 0):
+        return cls(
+            version_id=version_id,
+            name=name,
+            version=version,
+            bands=Bands(float(definition["red_below"]), float(definition["green_from"])),
+            measures=tuple(
+                MeasureSpec(m["key"], float(m["weight"]), float(m["bad"]), float(m["good"]))
+                for m in definition["measures"]
+            ),
+        )
+
+
+def scorecard_definitions() -> dict[str, ScorecardDefinition]:
+    """The published definition of each scorecard, keyed by segment ("" = the default scorecard)."""
+    latest = {}
+    versions = ScorecardVersion.objects.select_related("scorecard").order_by("scorecard_id", "-version")
+    for version in versions:
+        if version.scorecard.segment not in latest and version.version == version.scorecard.version:
+            latest[version.scorecard.segment] = ScorecardDefinition.from_json(
+                version.definition, version_id=version.pk, name=version.scorecard.name, version=version.version
+            )
+    return latest
+
+
+def _clean(value):
+    """JSON-safe numbers: NaN becomes None, numpy scalars become Python ones."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float | int) or hasattr(value, "item"):
+        number = float(value)
+        return None if math.isnan(number) else number
+    return value
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    account_id: int
+    health: float | None
+    band: str
+    scorecard_version_id: int | None
+    receipt: list[dict]
+
+
+def health_for_accounts(
+    *, as_of: dt.date, account_ids: Iterable[int], definitions: dict[str, ScorecardDefinition] | None = None
+) -> dict[int, HealthResult]:
+    """``health(a, as_of)`` with its receipt for every account, each scored by its segment's scorecard (else the
+    default). Set-based: each measure's input is read once for all the accounts."""
+    definitions = scorecard_definitions() if definitions is None else definitions
+    segments = dict(Account.objects.filter(pk__in=list(account_ids)).values_list("pk", "segment"))
+    ids = sorted(segments)
+    if not ids or not definitions:
+        return {}
+    keys = sorted({spec.key for definition in definitions.values() for spec in definition.measures})
+    inputs = measure_inputs(keys=keys, as_of=as_of, account_ids=ids)
+    x = pd.DataFrame({key: inputs[key]["x"] for key in keys}, index=pd.Index(ids, name="account_id"))
+
+    explained = {key: inputs[key].drop(columns="x").to_dict("index") for key in keys}
+    by_segment: dict[str, list[int]] = {}
+    for account_id in ids:
+        by_segment.setdefault(segments[account_id], []).append(account_id)
+
+    results: dict[int, HealthResult] = {}
+    for segment, members in by_segment.items():
+        definition = definitions.get(segment) or definitions.get("")
+        if definition is None:
+            continue
+        specs = list(definition.measures)
+        scores = measure_scores(x.loc[members], specs)
+        health, contributions = health_scores(scores, specs)
+        weights = normalized_weights(scores, specs)
+        bands = health_bands(health, definition.bands)
+        rows = zip(
+            members,
+            scores.to_dict("records"),
+            contributions.to_dict("records"),
+            weights.to_dict("records"),
+            x.loc[members].to_dict("records"),
+            health.tolist(),
+            bands.tolist(),
+            strict=True,
+        )
+        for account_id, s, c, w, raw, score, band in rows:
+            receipt = [
+                {
+                    "key": spec.key,
+                    "x": _clean(raw[spec.key]),
+                    "s": _clean(s[spec.key]),
+                    "weight": spec.weight,
+                    "normalized_weight": _clean(w[spec.key]),
+                    "contribution": _clean(c[spec.key]),
+                    "bad": spec.bad,
+                    "good": spec.good,
+                    "inputs": {name: _clean(value) for name, value in explained[spec.key][account_id].items()},
+                }
+                for spec in specs
+            ]
+            results[account_id] = HealthResult(account_id, _clean(score), band, definition.version_id, receipt)
+    return results
+
+
+def measure_label(key: str) -> str:
+    measure = REGISTRY.get(key)
+    return str(measure.label) if measure else key
+
+
+def what_moved(*, account_id: int, start: dt.date, end: dt.date) -> dict | None:
+    """Per-measure shares of the health change between two snapshots; they sum to the change exactly.
+    None when either snapshot is missing or has no score."""
+    snapshots = {s.as_of: s for s in AccountSnapshot.objects.filter(account_id=account_id, as_of__in=[start, end])}
+    before, after = snapshots.get(start), snapshots.get(end)
+    if before is None or after is None or before.health is None or after.health is None:
+        return None
+
+    def unpack(snapshot):
+        return {m["key"]: m["s"] for m in snapshot.measures}, {m["key"]: m["weight"] for m in snapshot.measures}
+
+    (s0, w0), (s1, w1) = unpack(before), unpack(after)
+    weights0 = {key: w0.get(key, 0.0) for key in set(s0) | set(s1)}
+    weights1 = {key: w1.get(key, 0.0) for key in set(s0) | set(s1)}
+    shares = attribution(
+        scores_t0={key: s0.get(key) for key in weights0},
+        weights_t0=weights0,
+        scores_t1={key: s1.get(key) for key in weights1},
+        weights_t1=weights1,
+    )
+    return {"start": before.health, "end": after.health, "change": after.health - before.health, "shares": shares}
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    account_id: int
+    name: str
+    current: float | None
+    current_band: str
+    proposed: float | None
+    proposed_band: str
+
+    @property
+    def change(self) -> float | None:
+        if self.current is None or self.proposed is None:
+            return None
+        return self.proposed - self.current
+
+
+def scorecard_preview(*, segment: str, proposed: ScorecardDefinition, as_of: dt.date) -> list[PreviewRow]:
+    """What-if: the accounts a scorecard scores (its segment; for the default, every segment without its own),
+    scored by the published and by the proposed definition on ``as_of``. Nothing is written."""
+    published = scorecard_definitions()
+    accounts = Account.objects.exclude(status=Account.Status.PROSPECT)
+    if segment:
+        accounts = accounts.filter(segment=segment)
+    else:
+        accounts = accounts.exclude(segment__in=[s for s in published if s])
+    names = dict(accounts.values_list("pk", "name"))
+    current = health_for_accounts(as_of=as_of, account_ids=names, definitions=published)
+    preview = health_for_accounts(as_of=as_of, account_ids=names, definitions={segment: proposed, "": proposed})
+    rows = [
+        PreviewRow(
+            account_id=account_id,
+            name=names[account_id],
+            current=current[account_id].health if account_id in current else None,
+            current_band=current[account_id].band if account_id in current else "na",
+            proposed=preview[account_id].health,
+            proposed_band=preview[account_id].band,
+        )
+        for account_id in sorted(preview)
+    ]
+    return sorted(rows, key=lambda row: -abs(row.change or 0))

@@ -1,0 +1,170 @@
+"""Writes of the health app: scorecard versions, nightly snapshots and churn models."""
+
+import datetime as dt
+import pickle
+from collections.abc import Iterable
+from decimal import Decimal
+from functools import lru_cache
+
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.selectors import account_acv_map, million_dollar_customers
+
+from .churn import ChurnModel
+from .features import churn_features, training_rows
+from .models import AccountSnapshot, ChurnModelVersion, RevenueSnapshot, Scorecard, ScorecardVersion
+from .revenue import retention_from_acv, waterfall_from_acv, year_before
+from .selectors import health_for_accounts, scorecard_definitions
+
+# DOMAIN.md: high ≥ 0.5 > medium ≥ 0.2 > low.
+HIGH_RISK, MEDIUM_RISK = 0.5, 0.2
+TOP_DRIVERS = 5
+
+
+def risk_band(probability: float | None) -> str:
+    if probability is None:
+        return ""
+    if probability >= HIGH_RISK:
+        return AccountSnapshot.RiskBand.HIGH
+    if probability >= MEDIUM_RISK:
+        return AccountSnapshot.RiskBand.MEDIUM
+    return AccountSnapshot.RiskBand.LOW
+
+
+@transaction.atomic
+def scorecard_publish(*, scorecard_id: int) -> ScorecardVersion:
+    """Freeze the scorecard's current measures and bands as its next version (snapshots point at versions)."""
+    scorecard = Scorecard.objects.select_for_update().get(pk=scorecard_id)
+    measures = list(scorecard.measures.order_by("measure"))
+    if not measures:
+        raise ValueError(f"Scorecard {scorecard.name!r} has no measures; add at least one before publishing.")
+    scorecard.version += 1
+    scorecard.save(update_fields=["version", "updated_at"])
+    definition = {
+        "red_below": float(scorecard.red_below),
+        "green_from": float(scorecard.green_from),
+        "measures": [
+            {"key": m.measure, "weight": float(m.weight), "bad": float(m.bad), "good": float(m.good)} for m in measures
+        ],
+    }
+    return ScorecardVersion.objects.create(scorecard=scorecard, version=scorecard.version, definition=definition)
+
+
+@lru_cache(maxsize=4)
+def _load_model(version_id: int) -> ChurnModel:
+    return pickle.loads(ChurnModelVersion.objects.get(pk=version_id).model)  # noqa: S301 (our own stored model)
+
+
+def latest_churn_model(*, as_of: dt.date) -> ChurnModelVersion | None:
+    return ChurnModelVersion.objects.filter(as_of__lte=as_of).order_by("-as_of", "-trained_at").first()
+
+
+def churn_model_train(*, as_of: dt.date) -> ChurnModelVersion:
+    """Fit on every renewal decision known on ``as_of`` (features as of 90 days before each) and store the model
+    with its card. Too few outcomes: the fitted model is the documented fallback from health, flagged as such."""
+    features, churned, decided_on = training_rows(as_of=as_of)
+    model = ChurnModel(random_state=0, time_column="decided_on" if not features.empty else None)
+    if not features.empty:
+        features = features.assign(decided_on=decided_on.to_numpy())
+    model.fit(features, churned)
+    card = {**model.card, "as_of": as_of.isoformat()}
+    return ChurnModelVersion.objects.create(
+        trained_at=timezone.now(),
+        as_of=as_of,
+        kind=card.get("kind", "fallback" if model.fallback else "model"),
+        is_fallback=bool(model.fallback),
+        card=card,
+        model=pickle.dumps(model),
+    )
+
+
+def _churn_scores(*, as_of: dt.date, features: pd.DataFrame, model_version: ChurnModelVersion | None):
+    """(probability, drivers) per account; without a trained model, the documented health fallback."""
+    if model_version is None:
+        probabilities = ChurnModel.health_fallback(features["health"])
+        return probabilities, {a: [["health", None]] for a in features.index}
+    model = _load_model(model_version.pk)
+    scoring = features.assign(decided_on=pd.Timestamp(as_of))
+    probabilities = pd.Series(model.predict_proba(scoring), index=features.index)
+    contributions = model.explain(scoring).drop(columns=["decided_on"], errors="ignore")
+    drivers = {}
+    for account_id, row in contributions.iterrows():
+        top = row.dropna().reindex(row.dropna().abs().sort_values(ascending=False).index)[:TOP_DRIVERS]
+        drivers[account_id] = [[name, round(float(value), 4)] for name, value in top.items()]
+    return probabilities, drivers
+
+
+def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> int:
+    """Compute ACV, health (with its receipt) and churn risk (with its drivers) for the accounts on ``as_of`` and
+    upsert one snapshot per (account, as_of): re-running a night overwrites, never duplicates."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return 0
+    definitions = scorecard_definitions()
+    health = health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions)
+    acv = account_acv_map(as_of=as_of, account_ids=ids)
+    features = churn_features(as_of=as_of, account_ids=ids, definitions=definitions)
+    model_version = latest_churn_model(as_of=as_of)
+    probabilities, drivers = _churn_scores(as_of=as_of, features=features, model_version=model_version)
+    rows = []
+    for account_id in ids:
+        result = health.get(account_id)
+        probability = probabilities.get(account_id)
+        probability = None if probability is None or pd.isna(probability) else float(probability)
+        rows.append(
+            AccountSnapshot(
+                account_id=account_id,
+                as_of=as_of,
+                acv=acv.get(account_id, Decimal("0.00")),
+                health=result.health if result else None,
+                band=result.band if result else AccountSnapshot.Band.NA,
+                scorecard_version_id=result.scorecard_version_id if result else None,
+                measures=result.receipt if result else [],
+                churn_probability=probability,
+                risk_band=risk_band(probability),
+                churn_drivers=drivers.get(account_id, []),
+                churn_model=model_version,
+            )
+        )
+    AccountSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["account", "as_of"],
+        update_fields=[
+            "acv",
+            "health",
+            "band",
+            "scorecard_version",
+            "measures",
+            "churn_probability",
+            "risk_band",
+            "churn_drivers",
+            "churn_model",
+            "computed_at",
+        ],
+        batch_size=1000,
+    )
+    return len(rows)
+
+
+def revenue_snapshot_write(*, as_of: dt.date) -> RevenueSnapshot:
+    """ARR, customer counts and trailing-twelve-month NRR, GRR, logo churn and waterfall on ``as_of`` (upsert)."""
+    start = year_before(as_of)
+    acv_start, acv_end = account_acv_map(as_of=start), account_acv_map(as_of=as_of)
+    retention = retention_from_acv(acv_start=acv_start, acv_end=acv_end, start=start, end=as_of)
+    waterfall = waterfall_from_acv(acv_start=acv_start, acv_end=acv_end)
+    snapshot, _ = RevenueSnapshot.objects.update_or_create(
+        as_of=as_of,
+        defaults={
+            "arr": waterfall.end,
+            "customers": sum(1 for value in acv_end.values() if value > 0),
+            "million_customers": million_dollar_customers(as_of=as_of, acv_by_account=acv_end),
+            "nrr": retention.nrr,
+            "grr": retention.grr,
+            "logo_churn": retention.logo_churn,
+            "waterfall": waterfall.as_dict(),
+        },
+    )
+    return snapshot
