@@ -18,6 +18,9 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo --if-empty
+	# Six months of nightly history (weekly, then daily for the last five weeks); dates already done are skipped.
+	$(BIN)/python manage.py recompute --backfill 182 --every 7 --missing-only
+	$(BIN)/python manage.py recompute --backfill 35 --missing-only
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

@@ -1,9 +1,9 @@
 """The demo data set behind ``manage.py load_demo``: users, accounts, contracts, contacts, activities and usage.
 
 Everything comes from one seed and the evaluation date ``as_of``: the same pair gives the same rows. Usage is
-generated and written set-based, a chunk of accounts at a time (numpy arrays, then ``COPY`` on PostgreSQL or
-``bulk_create`` elsewhere), so benchmark sizes (10,000 accounts × 90 days ≈ 20M events) never sit in memory;
-the usage rollups are rebuilt from the raw events at the end.
+generated and written set-based, a chunk of accounts at a time (numpy arrays, then ``COPY`` on PostgreSQL or a
+batched ``executemany`` on SQLite), so benchmark sizes (10,000 accounts × 90 days ≈ 19M events, about 20 per
+account-day) never sit in memory; the usage rollups are rebuilt from the raw events at the end.
 Demo rows are recognisable for ``demo_reset``: accounts by their ``DEMO-`` id, users by their demo e-mail domain.
 """
 
@@ -96,23 +96,18 @@ class _Profile:
 
 PROFILES = {
     Account.Segment.HIGH_TOUCH: _Profile(
-        (150_000, 1_500_000), (1200, 2400), ((12, 24, 36), (0.5, 0.3, 0.2)), 0.35, 0.15, 0, 8, 91, (0.3, 0.3, 0.3, 0.1)
+        acv=(150_000, 1_500_000), seat_price=(1200, 2400), terms=((12, 24, 36), (0.5, 0.3, 0.2)), expansion=0.35,
+        auto_renew=0.15, unowned=0, touch_days=8, qbr_days=91, kinds=(0.3, 0.3, 0.3, 0.1),
     ),
     Account.Segment.MID_TOUCH: _Profile(
-        (30_000, 150_000),
-        (900, 1800),
-        ((6, 12, 24, 36), (0.1, 0.7, 0.15, 0.05)),
-        0.25,
-        0.4,
-        0,
-        21,
-        182,
-        (0.35, 0.15, 0.4, 0.1),
+        acv=(30_000, 150_000), seat_price=(900, 1800), terms=((6, 12, 24, 36), (0.1, 0.7, 0.15, 0.05)), expansion=0.25,
+        auto_renew=0.4, unowned=0, touch_days=21, qbr_days=182, kinds=(0.35, 0.15, 0.4, 0.1),
     ),
     Account.Segment.TECH_TOUCH: _Profile(
-        (5_000, 30_000), (600, 1200), ((6, 12), (0.3, 0.7)), 0.08, 0.85, 0.4, 60, 0, (0.2, 0.05, 0.65, 0.1)
+        acv=(5_000, 30_000), seat_price=(600, 1200), terms=((6, 12), (0.3, 0.7)), expansion=0.08,
+        auto_renew=0.85, unowned=0.4, touch_days=60, qbr_days=0, kinds=(0.2, 0.05, 0.65, 0.1),
     ),
-}
+}  # fmt: skip
 SEGMENT_SHARES = {Account.Segment.HIGH_TOUCH: 0.15, Account.Segment.MID_TOUCH: 0.35, Account.Segment.TECH_TOUCH: 0.5}
 STATUS_SHARES = {Account.Status.ACTIVE: 0.85, Account.Status.CHURNED: 0.12, Account.Status.PROSPECT: 0.03}
 # Usage patterns: share of active accounts, and the range of MAU / seats they run at.

@@ -22,6 +22,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "journeys.view_*",
         "accounts.change_contract",
         "accounts.add_activity",
+        "journeys.change_task",
+        "journeys.add_taskcomment",
     ),
     Role.CSM: (
         "accounts.view_*",

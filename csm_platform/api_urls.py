@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 import accounts.api.urls  # noqa: F401  (registers the accounts viewsets on the router)
+import csm_platform.web.api.urls  # noqa: F401  (registers the portfolio endpoint on the router)
+import journeys.api.urls  # noqa: F401  (registers the survey responses endpoint on the router)
 
 from .api import router
 

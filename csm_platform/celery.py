@@ -19,6 +19,18 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=5, hour=0),
         "options": {"expires": 60 * 60},
     },
+    # Backstop for the fold ingestion schedules after each batch: rollups are never more than a minute stale.
+    "usage-rollups-fold": {
+        "task": "accounts.tasks.usage_rollups_fold",
+        "schedule": crontab(),
+        "options": {"expires": 55},
+    },
+    # Hourly, so the configured digest hour (journeys settings, UTC) is met; a DigestRun row sends each day's once.
+    "journeys-morning-digest": {
+        "task": "journeys.tasks.morning_digest",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 50 * 60},
+    },
     # The night for yesterday (the last complete UTC day): revenue, weekly churn retrain, health and churn
     # snapshots in chunks, then playbooks. 02:00 leaves late events of the day two hours to arrive.
     "recompute-nightly": {

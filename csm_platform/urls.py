@@ -3,9 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="web:portfolio", permanent=False)),
     path("admin/", admin.site.urls),
     path("auth/", include("django.contrib.auth.urls")),
     path("api/", include("csm_platform.api_urls")),
     path("", include("accounts.ingestion.urls")),
+    path("", include("csm_platform.web.urls")),
+    path("", include("journeys.urls")),
 ]

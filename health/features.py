@@ -14,7 +14,7 @@ import pandas as pd
 from accounts import selectors as account_selectors
 from accounts.models import Account
 
-from .selectors import ScorecardDefinition, health_for_accounts
+from .selectors import HealthResult, ScorecardDefinition, health_for_accounts
 
 FeatureFunction = Callable[[dt.date, list[int]], pd.Series]
 EXTRA_FEATURES: dict[str, FeatureFunction] = {}
@@ -30,13 +30,20 @@ def register_feature(key: str, function: FeatureFunction) -> None:
 
 
 def churn_features(
-    *, as_of: dt.date, account_ids: Iterable[int], definitions: dict[str, ScorecardDefinition] | None = None
+    *,
+    as_of: dt.date,
+    account_ids: Iterable[int],
+    definitions: dict[str, ScorecardDefinition] | None = None,
+    health_now: dict[int, HealthResult] | None = None,
 ) -> pd.DataFrame:
     """One row per account: the health measures' raw inputs, health and its 30-day trend, ACV, seats, tenure,
-    days to the next renewal, segment, and every registered extra feature, all as known on ``as_of``."""
+    days to the next renewal, segment, and every registered extra feature, all as known on ``as_of``.
+    ``health_now``: the caller's ``health_for_accounts`` on ``as_of``, when it has it already."""
     ids = sorted(set(account_ids))
     index = pd.Index(ids, name="account_id")
-    now = health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions)
+    now = (
+        health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions) if health_now is None else health_now
+    )
     before = health_for_accounts(as_of=as_of - dt.timedelta(days=30), account_ids=ids, definitions=definitions)
 
     frame = pd.DataFrame(
@@ -65,7 +72,8 @@ def churn_features(
 def renewal_decisions(*, as_of: dt.date) -> pd.DataFrame:
     """Past renewal decisions known on ``as_of``: one per (account, contract end date) whose outcome is known
     (the end plus the grace period has passed). ``churned`` = 1 when no contract is live ``RENEWAL_GRACE_DAYS``
-    after the end, else 0. ``decided_on`` is the end date; features are taken ``DECISION_LEAD_DAYS`` before."""
+    after the end, else 0. ``decided_on`` is the end date; ``features_on`` the Monday on or before
+    ``DECISION_LEAD_DAYS`` before it."""
     cutoff = as_of - dt.timedelta(days=RENEWAL_GRACE_DAYS)
     ends = account_selectors.contract_end_dates(ended_on_or_before=cutoff)
     if not ends:
@@ -74,8 +82,10 @@ def renewal_decisions(*, as_of: dt.date) -> pd.DataFrame:
     check_days = frame["decided_on"] + dt.timedelta(days=RENEWAL_GRACE_DAYS)
     live = account_selectors.accounts_live_on_dates(pairs=list(zip(frame["account_id"], check_days, strict=True)))
     frame["churned"] = [0 if (a, d) in live else 1 for a, d in zip(frame["account_id"], check_days, strict=True)]
-    # A decision only counts when the account had been a customer for the lead time (features exist then).
-    frame["features_on"] = frame["decided_on"] - dt.timedelta(days=DECISION_LEAD_DAYS)
+    # Features as of the Monday on or before 90 days ahead of the end: never later than the rule allows, and
+    # decisions of one week share one computation.
+    lead = frame["decided_on"] - dt.timedelta(days=DECISION_LEAD_DAYS)
+    frame["features_on"] = [day - dt.timedelta(days=day.weekday()) for day in lead]
     return frame.sort_values(["decided_on", "account_id"]).reset_index(drop=True)
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.selectors import contracts_live_on
+from accounts.usage.services import usage_rollups_fold_all
 
 from .models import ChurnModelVersion, RecomputeChunk, RecomputeRun
 from .services import account_snapshots_write, churn_model_train, revenue_snapshot_write
@@ -75,8 +76,10 @@ def _timed(run: RecomputeRun, step: str, work: Callable[[], object]) -> object:
 
 
 def recompute_run_global_steps(*, run_id: int, retrain: bool | None = None) -> None:
-    """Steps done once per night before the chunks: the revenue snapshot and, weekly, the churn model."""
+    """Steps done once per night before the chunks: close the usage day (fold every queued event into the
+    rollups), the revenue snapshot and, weekly, the churn model."""
     run = RecomputeRun.objects.get(pk=run_id)
+    _timed(run, "usage_fold", usage_rollups_fold_all)
     _timed(run, "revenue", lambda: revenue_snapshot_write(as_of=run.as_of))
     latest = ChurnModelVersion.objects.filter(as_of__lte=run.as_of).order_by("-as_of").first()
     due = latest is None or (run.as_of - latest.as_of).days >= RETRAIN_EVERY_DAYS

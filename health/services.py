@@ -105,7 +105,7 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
     definitions = scorecard_definitions()
     health = health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions)
     acv = account_acv_map(as_of=as_of, account_ids=ids)
-    features = churn_features(as_of=as_of, account_ids=ids, definitions=definitions)
+    features = churn_features(as_of=as_of, account_ids=ids, definitions=definitions, health_now=health)
     model_version = latest_churn_model(as_of=as_of)
     probabilities, drivers = _churn_scores(as_of=as_of, features=features, model_version=model_version)
     rows = []

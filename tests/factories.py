@@ -112,3 +112,72 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
     subject = "Check-in call"
 
+
+# Journeys (models named as "app.Model": the accounts factories above stay free of journeys imports) ----------
+
+
+class StageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.Stage"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Stage {n}")
+    order = factory.Sequence(lambda n: 100 + n)
+
+
+class StageChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.StageChange"
+
+    account = factory.SubFactory(AccountFactory)
+    to_stage = factory.SubFactory(StageFactory)
+    changed_at = factory.LazyFunction(timezone.now)
+    reason = "Moved in a test"
+
+
+class PlaybookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.Playbook"
+
+    name = factory.Sequence(lambda n: f"Playbook {n}")
+    trigger = "health_red"
+    cooldown_days = 0
+
+
+class PlaybookStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.PlaybookStep"
+
+    playbook = factory.SubFactory(PlaybookFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    title = "Call {account}"
+    due_in_days = 3
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.Task"
+
+    account = factory.SubFactory(AccountFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    owner = factory.SubFactory(UserFactory)
+    due_date = factory.LazyFunction(lambda: timezone.now().date())
+
+
+class SuccessPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.SuccessPlan"
+
+    account = factory.SubFactory(AccountFactory)
+
+
+class SurveyResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.SurveyResponse"
+
+    account = factory.SubFactory(AccountFactory)
+    kind = "nps"
+    score = 9
+    respondent = factory.Sequence(lambda n: f"email:respondent{n}@example.com")
+    responded_at = factory.LazyFunction(timezone.now)
+    source = "api"

@@ -15,7 +15,9 @@ PRODUCTION = {
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG", "ALLOWED_HOSTS"}}
+    # A clean environment: browser tests in the same process set DJANGO_ALLOW_ASYNC_UNSAFE, which --deploy flags.
+    dropped = {"SECRET_KEY", "DATABASE_URL", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args], env={**base, **env}, capture_output=True, text=True, timeout=120
     )

@@ -18,6 +18,7 @@ from csm_platform.api import Pagination
 
 from .. import services
 from ..models import Account, Contact, Contract, UsageEvent
+from ..tasks import usage_rollups_fold_soon
 from . import filters, serializers
 
 
@@ -143,3 +144,4 @@ class UsageEventViewSet(
     def perform_create(self, serializer) -> None:
         self.account_check(serializer.validated_data["account"])
         serializer.instance = services.usage_event_create(**serializer.validated_data)
+        usage_rollups_fold_soon()

@@ -21,13 +21,14 @@ Mapping (../shared/DOMAIN.md, "Entities" and "Usage"):
 The hot path is a handful of queries per batch whatever its size, in one transaction: accounts and contacts for the
 whole batch are read with one query each; events go in with one ``INSERT ... SELECT FROM json_to_recordset(...) ON
 CONFLICT DO NOTHING RETURNING`` on PostgreSQL (no model instance per event), with ``bulk_create`` elsewhere; the
-rollups are folded in by ``usage_rollups_add`` with exactly the newly stored events.
+newly stored events are queued for the rollups (``usage_events_queue``), which a fold moments later brings up to
+date; the caller schedules it.
 """
 
 import datetime as dt
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -39,7 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, Contact, QuarantinedEvent, Source, UsageEvent, WriteKey
-from accounts.usage.services import usage_rollups_add
+from accounts.usage.services import usage_events_queue
 
 from .auth import write_key_cache_clear, write_key_hash
 
@@ -79,6 +80,9 @@ _INSERT_EVENTS = (
 )
 # Validates a call and measures it in one pass (built once: json.dumps would build it per call).
 _CALL_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
+TRACK_HANDLERS: dict[str, Callable[..., str | None]] = {}
 
 
 class BatchRejected(Exception):
@@ -206,8 +210,38 @@ def _calls_store(calls: list[_Call], *, source_id: int, received_at: dt.datetime
         unique.setdefault(row.message_id, row)
     stored = _usage_events_record(list(unique.values()))
     result.duplicates += len(rows) - len(stored)
+    _track_handlers_run(stored, indexes={c.message_id: c.index for c in events}, result=result)
     result.quarantined = _quarantine_add(held, source_id=source_id, received_at=received_at, result=result)
     result.released = quarantine_release(account_ids=released_account_ids, user_ids=released_user_ids)
+
+
+def track_handler_register(*, event: str, handler: Callable[..., str | None]) -> None:
+    """Have ``handler(account_id=, user_id=, properties=, occurred_at=, message_id=)`` called for every newly
+    stored track call named ``event`` (journeys records "Survey Responded" answers so). It returns None, or a
+    message that goes into the call's warnings; its writes are undone then, the event itself stays stored."""
+    TRACK_HANDLERS[event] = handler
+
+
+def _track_handlers_run(stored: list[_EventRow], *, indexes: dict[str, int], result: IngestResult) -> None:
+    for row in stored:
+        handler = TRACK_HANDLERS.get(row.event)
+        if handler is None:
+            continue
+        savepoint = transaction.savepoint()
+        problem = handler(
+            account_id=row.account_id,
+            user_id=row.user_id,
+            properties=row.properties,
+            occurred_at=row.occurred_at,
+            message_id=row.message_id,
+        )
+        if problem:
+            transaction.savepoint_rollback(savepoint)
+            result.warnings.append(
+                {"index": indexes.get(row.message_id), "messageId": row.message_id, "warning": problem}
+            )
+        else:
+            transaction.savepoint_commit(savepoint)
 
 
 def _people_store(
@@ -322,13 +356,13 @@ def _contacts_write(changes: dict[str, dict], *, contacts: dict[str, dict]) -> s
 
 
 def _usage_events_record(rows: list[_EventRow]) -> list[_EventRow]:
-    """Insert the rows whose (source, messageId) is new and fold exactly those into the rollups; returns them. Rows
+    """Insert the rows whose (source, messageId) is new and queue exactly those for the rollups; returns them. Rows
     go in messageId order, so concurrent batches take their locks alike."""
     if not rows:
         return []
     rows = sorted(rows, key=lambda row: (row.source_id, row.message_id))
     new = _usage_events_insert_postgresql(rows) if connection.vendor == "postgresql" else _usage_events_insert(rows)
-    usage_rollups_add(events=[(row.account_id, row.user_id, row.event, row.occurred_at) for row in new])
+    usage_events_queue(events=[(row.account_id, row.user_id, row.event, row.occurred_at) for row in new])
     return new
 
 
@@ -456,7 +490,8 @@ def quarantine_release(*, account_ids: Iterable[int] = (), user_ids: Iterable[st
                 released.append(h["id"])
         pending = _contacts_write(changes, contacts=contacts)
         released += [id_ for user_id, ids in identified.items() if user_id not in pending for id_ in ids]
-        _usage_events_record(rows)
+        # Handlers' warnings have no caller to go to here: the released calls were answered when they arrived.
+        _track_handlers_run(_usage_events_record(rows), indexes={}, result=IngestResult())
         QuarantinedEvent.objects.filter(id__in=released).delete()
     return len(released)
 

@@ -21,6 +21,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from ..tasks import usage_rollups_fold_soon
 from .auth import WriteKeyIdentity, write_key_authenticate, write_key_throttle
 from .services import BatchRejected, ingest_batch
 
@@ -64,6 +65,7 @@ def tracking_api(request: HttpRequest, kind: str) -> JsonResponse:
         )
     except BatchRejected as rejected:
         return JsonResponse({"success": False, "code": rejected.code, "error": str(rejected)}, status=400)
+    usage_rollups_fold_soon()
     return JsonResponse({"success": True, **asdict(result)})
 
 

@@ -8,6 +8,7 @@ from .usage import (
     UsageDay,
     UsageEvent,
     UsageFeatureDay,
+    UsageInbox,
     UsageUserDay,
     WriteKey,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "UsageDay",
     "UsageEvent",
     "UsageFeatureDay",
+    "UsageInbox",
     "UsageUserDay",
     "User",
     "WriteKey",

@@ -27,8 +27,10 @@ class Source(models.Model):
 
 class UsageEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="events")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="usage_events")
+    # No single-column indexes: (source, message_id) and (account, occurred_at) below cover both keys, and every
+    # index costs the hot ingestion path a write per event.
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="events", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="usage_events", db_index=False)
     user_id = models.CharField(max_length=200, blank=True)
     event = models.CharField(max_length=200)
     occurred_at = models.DateTimeField()
@@ -197,3 +199,20 @@ class AccountUserUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.events} events since {self.first_seen_at:%Y-%m-%d}"
+
+
+class UsageInbox(models.Model):
+    """Events stored but not folded into the rollups yet. Ingestion only appends here (cheap), and
+    ``usage_rollups_fold`` moves them into the rollups set-based, seconds later and before every night."""
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user_id = models.CharField(max_length=200, blank=True)
+    event = models.CharField(max_length=200)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "usage inbox"
+
+    def __str__(self) -> str:
+        return f"{self.event} at {self.occurred_at:%Y-%m-%d %H:%M} (not folded yet)"

@@ -1,7 +1,9 @@
 """Writes of usage: the feature catalog and the rollups the usage metrics read (../shared/DOMAIN.md, "Usage").
 
-Each rollup is declared once in ``ROLLUPS`` and maintained two ways from that declaration:
-``usage_rollups_add`` folds newly inserted events in with an upsert (counts add up, first/last widen), and
+Each rollup is declared once in ``ROLLUPS`` and maintained from that declaration. Ingestion only queues newly
+stored events (``usage_events_queue``, one cheap insert into ``UsageInbox``); ``usage_rollups_fold`` moves the
+queue into the rollups seconds later (counts add up, first/last widen), set-based with ``INSERT ... SELECT ...
+GROUP BY ... ON CONFLICT DO UPDATE`` on PostgreSQL; ``usage_rollups_add`` folds given events directly; and
 ``usage_rollups_rebuild`` recomputes everything from raw events with ``INSERT ... SELECT ... GROUP BY``. A day is
 the UTC date of ``occurred_at``, so a late or out-of-order event lands in its own day whenever it arrives. Events
 without a user id count toward events, never toward users.
@@ -14,9 +16,22 @@ from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
 
-from ..models import AccountFeatureUsage, AccountUserUsage, Feature, UsageDay, UsageEvent, UsageFeatureDay, UsageUserDay
+from ..models import (
+    AccountFeatureUsage,
+    AccountUserUsage,
+    Feature,
+    UsageDay,
+    UsageEvent,
+    UsageFeatureDay,
+    UsageInbox,
+    UsageUserDay,
+)
 
 ROWS_PER_STATEMENT = 1000
+# Queued events folded per transaction, the advisory lock that serialises folds, and their scratch table.
+FOLD_BATCH = 200_000
+FOLD_LOCK = 0x75736167  # "usag"
+FOLD_TABLE = "usage_fold_batch"
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,62 @@ def usage_rollups_add(*, events: Sequence[tuple[int, str, str, dt.datetime]]) ->
         _rollup_upsert(rollup=rollup, rows=_rollup_aggregate(rollup=rollup, events=rows))
 
 
+def usage_events_queue(*, events: Sequence[tuple[int, str, str, dt.datetime]]) -> None:
+    """Queue newly stored events ``(account_id, user_id, event_name, occurred_at)`` for the rollups: call it in
+    the transaction that inserted them, with exactly the events inserted. One multi-row insert."""
+    if events:
+        UsageInbox.objects.bulk_create(
+            [UsageInbox(account_id=a, user_id=u, event=e, occurred_at=t) for a, u, e, t in events], batch_size=5000
+        )
+
+
+@transaction.atomic
+def usage_rollups_fold(*, limit: int = FOLD_BATCH, wait: bool = False) -> int:
+    """Fold up to ``limit`` queued events into the rollups and take them off the queue; returns how many.
+
+    One fold at a time (a PostgreSQL advisory lock), so two folds never update the same rollup rows in different
+    orders: with ``wait`` a call waits for a running fold, without it returns 0 at once.
+    """
+    if connection.vendor != "postgresql":
+        queued = list(
+            UsageInbox.objects.order_by("id")[:limit].values_list("id", "account_id", "user_id", "event", "occurred_at")
+        )
+        usage_rollups_add(events=[row[1:] for row in queued])
+        UsageInbox.objects.filter(id__in=[row[0] for row in queued]).delete()
+        return len(queued)
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FOLD_LOCK])
+        else:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
+            if not cursor.fetchone()[0]:
+                return 0
+        inbox = _table(UsageInbox)
+        columns = ", ".join(_column(UsageInbox, name) for name in ("account", "user_id", "event", "occurred_at"))
+        cursor.execute(f"CREATE TEMP TABLE {FOLD_TABLE} ON COMMIT DROP AS SELECT {columns} FROM {inbox} LIMIT 0")  # noqa: S608
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {inbox} WHERE id IN (SELECT id FROM {inbox} ORDER BY id LIMIT %s) "  # noqa: S608
+            f"RETURNING {columns}) INSERT INTO {FOLD_TABLE} SELECT {columns} FROM moved",
+            [limit],
+        )
+        moved = cursor.rowcount
+    if moved:
+        _features_insert_select(source=FOLD_TABLE, account_ids=None)
+        for rollup in ROLLUPS:
+            _rollup_insert_select(rollup=rollup, source=FOLD_TABLE, account_ids=None, additive=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {FOLD_TABLE}")
+    return moved
+
+
+def usage_rollups_fold_all() -> int:
+    """Drain the queue (the nightly job closes the day with it); returns the events folded."""
+    total = 0
+    while folded := usage_rollups_fold(wait=True):
+        total += folded
+    return total
+
+
 @transaction.atomic
 def usage_rollups_rebuild(*, account_ids: Iterable[int] | None = None) -> RebuildSummary:
     """Delete the rollups of ``account_ids`` (default: all) and recompute them from raw events, one
@@ -106,13 +177,17 @@ def usage_rollups_rebuild(*, account_ids: Iterable[int] | None = None) -> Rebuil
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {_table(UsageEvent)} IN SHARE MODE")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FOLD_LOCK])
     raw = UsageEvent.objects.all() if ids is None else UsageEvent.objects.filter(account_id__in=ids)
-    features_created = _features_insert_select(account_ids=ids)
+    (UsageInbox.objects.all() if ids is None else UsageInbox.objects.filter(account_id__in=ids)).delete()
+    catalog_before = Feature.objects.count()
+    _features_insert_select(source=_table(UsageEvent), account_ids=ids)
+    features_created = Feature.objects.count() - catalog_before
     rows = {}
     for rollup in ROLLUPS:
         scope = rollup.model.objects.all() if ids is None else rollup.model.objects.filter(account_id__in=ids)
         scope.delete()
-        rows[rollup.model.__name__] = _rollup_insert_select(rollup=rollup, account_ids=ids)
+        rows[rollup.model.__name__] = _rollup_insert_select(rollup=rollup, source=_table(UsageEvent), account_ids=ids)
     return RebuildSummary(events=raw.count(), features_created=features_created, rows=rows)
 
 
@@ -143,14 +218,7 @@ def _rollup_upsert(*, rollup: Rollup, rows: Sequence[tuple]) -> None:
     fields = [meta.get_field(name) for name in rollup.fields]
     table = _table(rollup.model)
     columns = {name: _column(rollup.model, name) for name in rollup.fields}
-    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
-    updates = [f"{columns['events']} = {table}.{columns['events']} + EXCLUDED.{columns['events']}"]
-    if rollup.first:
-        first, last = columns[rollup.first], columns[rollup.last]
-        updates += [
-            f"{first} = {least}({table}.{first}, EXCLUDED.{first})",
-            f"{last} = {greatest}({table}.{last}, EXCLUDED.{last})",
-        ]
+    updates = _updates(rollup)
     conflict = ", ".join(columns[name] for name in rollup.keys)
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = min(ROWS_PER_STATEMENT, (connection.features.max_query_params or 65535) // len(fields))
@@ -170,10 +238,12 @@ def _rollup_upsert(*, rollup: Rollup, rows: Sequence[tuple]) -> None:
             )
 
 
-def _rollup_insert_select(*, rollup: Rollup, account_ids: Sequence[int] | None) -> int:
-    """``INSERT INTO rollup SELECT keys, COUNT(*)[, MIN(occurred_at), MAX(occurred_at)] FROM raw events GROUP BY
-    keys``; returns the rows written."""
-    event, feature = _table(UsageEvent), _table(Feature)
+def _rollup_insert_select(
+    *, rollup: Rollup, source: str, account_ids: Sequence[int] | None, additive: bool = False
+) -> int:
+    """``INSERT INTO rollup SELECT keys, COUNT(*)[, MIN(occurred_at), MAX(occurred_at)] FROM source GROUP BY
+    keys`` (``source``: the raw events, or queued events with the same columns); ``additive`` adds into existing
+    rows (``ON CONFLICT DO UPDATE``) instead of expecting none. Returns the rows written."""
     occurred_at = f"e.{_column(UsageEvent, 'occurred_at')}"
     user_id = f"e.{_column(UsageEvent, 'user_id')}"
     selected = {
@@ -185,39 +255,60 @@ def _rollup_insert_select(*, rollup: Rollup, account_ids: Sequence[int] | None) 
     expressions = [selected[name] for name in rollup.keys] + ["COUNT(*)"]
     if rollup.first:
         expressions += [f"MIN({occurred_at})", f"MAX({occurred_at})"]
-    source = f"{event} e"
+    relation = f"{source} e"
     if "feature" in rollup.keys:
-        source += f" JOIN {feature} f ON f.{_column(Feature, 'name')} = e.{_column(UsageEvent, 'event')}"
+        relation += f" JOIN {_table(Feature)} f ON f.{_column(Feature, 'name')} = e.{_column(UsageEvent, 'event')}"
     conditions, params = _account_filter(account_ids)
     if "user_id" in rollup.keys:
         conditions.append(f"{user_id} <> ''")
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     columns = ", ".join(_column(rollup.model, name) for name in rollup.fields)
     group_by = ", ".join(str(position) for position in range(1, len(rollup.keys) + 1))
+    conflict = ""
+    if additive:
+        keys = ", ".join(_column(rollup.model, name) for name in rollup.keys)
+        conflict = f" ORDER BY {group_by} ON CONFLICT ({keys}) DO UPDATE SET {', '.join(_updates(rollup))}"
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_table(rollup.model)} ({columns}) "  # noqa: S608
-            f"SELECT {', '.join(expressions)} FROM {source}{where} GROUP BY {group_by}",
+            f"SELECT {', '.join(expressions)} FROM {relation}{where} GROUP BY {group_by}{conflict}",
             params,
         )
         return cursor.rowcount
 
 
-def _features_insert_select(*, account_ids: Sequence[int] | None) -> int:
-    """Create the catalog feature of every event name not in it yet, first seen at its earliest
-    ``occurred_at``; returns how many were created."""
+def _updates(rollup: Rollup) -> list[str]:
+    """The ``ON CONFLICT DO UPDATE`` assignments: events add up, first and last widen."""
+    table = _table(rollup.model)
+    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    events = _column(rollup.model, "events")
+    updates = [f"{events} = {table}.{events} + EXCLUDED.{events}"]
+    if rollup.first:
+        first, last = _column(rollup.model, rollup.first), _column(rollup.model, rollup.last)
+        updates += [
+            f"{first} = {least}({table}.{first}, EXCLUDED.{first})",
+            f"{last} = {greatest}({table}.{last}, EXCLUDED.{last})",
+        ]
+    return updates
+
+
+def _features_insert_select(*, source: str, account_ids: Sequence[int] | None) -> None:
+    """Create the catalog feature of every event name in ``source`` not in it yet, first seen at its earliest
+    ``occurred_at`` (an earlier late event moves ``first_seen_at`` back)."""
     columns = ", ".join(_column(Feature, name) for name in ("name", "label", "is_key", "ignored", "first_seen_at"))
     conditions, params = _account_filter(account_ids)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    name = _column(UsageEvent, "event")
+    name, first_seen = _column(UsageEvent, "event"), _column(Feature, "first_seen_at")
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+    feature = _table(Feature)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_table(Feature)} ({columns}) "  # noqa: S608
-            f"SELECT e.{name}, %s, %s, %s, MIN(e.{_column(UsageEvent, 'occurred_at')}) FROM {_table(UsageEvent)} e"
-            f"{where} GROUP BY e.{name} ON CONFLICT ({_column(Feature, 'name')}) DO NOTHING",
+            f"INSERT INTO {feature} ({columns}) "  # noqa: S608
+            f"SELECT e.{name}, %s, %s, %s, MIN(e.{_column(UsageEvent, 'occurred_at')}) FROM {source} e"
+            f"{where} GROUP BY e.{name} ORDER BY 1 ON CONFLICT ({_column(Feature, 'name')}) DO UPDATE SET "
+            f"{first_seen} = {least}({feature}.{first_seen}, EXCLUDED.{first_seen})",
             ["", False, False, *params],
         )
-        return cursor.rowcount
 
 
 def _account_filter(account_ids: Sequence[int] | None) -> tuple[list[str], list[Any]]:

@@ -66,6 +66,21 @@ class Winsorize(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return np.clip(values, self.low_, self.high_)
 
 
+class EmptyColumnsAsZero(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Columns with no value at all in the fit data become 0 (a constant the trees ignore): a fold trained on the
+    oldest decisions may predate a feature (usage data that starts later), and the binner cannot bin nothing."""
+
+    def fit(self, X, y=None):
+        values = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan")
+        self.empty_ = np.isnan(values).all(axis=0)
+        return self
+
+    def transform(self, X):
+        values = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", reset=False).copy()
+        values[:, self.empty_] = 0.0
+        return values
+
+
 def _min_frequency(n_rows: int) -> int:
     return max(5, int(np.ceil(0.005 * n_rows)))
 
@@ -95,7 +110,7 @@ def build(kind: str, schema: FeatureSchema, n_rows: int, random_state: int) -> P
         return Pipeline([("prep", prep), ("model", LogisticRegression(max_iter=2000))])
     if kind != TREE:
         raise ValueError(f"unknown candidate {kind!r}; choose from {KINDS}")
-    parts = [("num", "passthrough", numeric)] if numeric else []
+    parts = [("num", EmptyColumnsAsZero(), numeric)] if numeric else []
     if categorical:
         encoder = OrdinalEncoder(
             handle_unknown="use_encoded_value",

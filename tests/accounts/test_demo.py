@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 
 from accounts import demo
-from accounts.models import Account, Activity, Contact, Contract, ExchangeRate, Team, UsageEvent, User
+from accounts.models import Account, Activity, Contact, Contract, ExchangeRate, Team, UsageDay, UsageEvent, User
 from accounts.roles import Role
 from accounts.selectors import account_acv_map, contract_term
 from tests.factories import AccountFactory, UserFactory
@@ -153,6 +153,7 @@ def test_the_book_has_every_kind_of_customer_contract_contact_and_usage():
     utilization = [w["mau"] / seats[w["account"]] for w in windows if w["account"] in seats]
     assert min(utilization) < 0.3 and max(utilization) > 1  # under-used licences and over-use
     assert 10 <= events.count() / (60 * 60) <= 40  # about 20 events per account-day
+    assert UsageDay.objects.aggregate(total=Sum("events"))["total"] == events.count()  # rollups rebuilt
 
     activities = Activity.objects.select_related("account")
     assert set(activities.values_list("kind", flat=True)) == {"call", "meeting", "email", "note", "qbr"}

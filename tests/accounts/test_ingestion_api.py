@@ -660,4 +660,5 @@ def test_the_number_of_queries_does_not_grow_with_the_batch(post):
     assert (response.json()["accepted"], response.json()["quarantined"]) == (600, 200)
     assert UsageEvent.objects.count() == 400
     assert len(large) == len(small)
-    assert len(large) <= 20
+    # the batch (at most 20 with savepoints) and, tasks running in-process here, the rollup fold right after it
+    assert len(large) <= 28

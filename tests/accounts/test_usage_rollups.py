@@ -24,7 +24,14 @@ from accounts.models import (
     UsageUserDay,
 )
 from accounts.usage.selectors import usage_metrics
-from accounts.usage.services import features_ensure, usage_rollups_add, usage_rollups_rebuild
+from accounts.usage.services import (
+    features_ensure,
+    usage_events_queue,
+    usage_rollups_add,
+    usage_rollups_fold,
+    usage_rollups_fold_all,
+    usage_rollups_rebuild,
+)
 from tests.factories import AccountFactory, ContractFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +50,7 @@ Event = tuple[int, str, str, dt.datetime]  # account_id, user_id, event name, oc
 
 
 def ingest(events: list[Event]) -> None:
-    """Store a batch as raw events and fold it into the rollups, as ingestion does."""
+    """Store a batch as raw events and queue it for the rollups, as ingestion does, then fold the queue."""
     source = SourceFactory()
     UsageEvent.objects.bulk_create(
         UsageEvent(
@@ -57,7 +64,8 @@ def ingest(events: list[Event]) -> None:
         )
         for account_id, user_id, name, occurred_at in events
     )
-    usage_rollups_add(events=events)
+    usage_events_queue(events=events)
+    usage_rollups_fold_all()
 
 
 def rollups_snapshot() -> dict[str, list[tuple]]:
@@ -327,3 +335,19 @@ def test_rollup_metrics_equal_brute_force_on_random_streams(stream, rng, seats, 
         usage_rollups_rebuild()
         assert rollups_snapshot() == incremental
         transaction.set_rollback(True)
+
+
+def test_folding_the_queue_equals_folding_directly_and_empties_it():
+    accounts = [AccountFactory().pk for _ in range(2)]
+    events = random_events(random.Random(7), accounts, 120)
+    usage_rollups_add(events=events)
+    direct = rollups_snapshot()
+    for model in (UsageDay, UsageUserDay, UsageFeatureDay, AccountFeatureUsage, AccountUserUsage):
+        model.objects.all().delete()
+
+    usage_events_queue(events=events[:50])
+    usage_events_queue(events=events[50:])
+    assert usage_rollups_fold(limit=70) == 70
+    assert usage_rollups_fold() == 50
+    assert usage_rollups_fold() == 0
+    assert rollups_snapshot() == direct

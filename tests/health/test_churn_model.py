@@ -317,3 +317,21 @@ def test_a_telco_sized_frame_fits_in_seconds():
     model = ChurnModel(time_column="decided_on").fit(frame, churned)
     model.top_drivers(frame)
     assert time.perf_counter() - started < 30  # a few seconds on an idle machine; generous for a busy CI box
+
+
+def test_a_feature_missing_from_the_oldest_decisions_does_not_break_time_ordered_folds():
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "decided_on": pd.date_range("2022-01-01", periods=n, freq="D"),
+            "health": rng.uniform(0, 100, n),
+            "usage_trend": rng.uniform(0, 2, n),
+        }
+    )
+    frame.loc[: n - 21, "usage_trend"] = np.nan  # usage data exists for the latest 20 decisions only
+    churned = pd.Series((rng.uniform(size=n) < 0.05 + 0.5 * (frame["health"] < 30)).astype(int))
+
+    model = ChurnModel(time_column="decided_on").fit(frame, churned)
+
+    assert model.predict_proba(frame).between(0, 1).all()

@@ -3,27 +3,38 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from health.models import RecomputeRun
 from health.pipeline import recompute
 
 
 class Command(BaseCommand):
-    help = "Run the nightly recompute in this process for one date, or for each of the last N days (backfill)."
+    help = (
+        "Run the nightly recompute in this process for one date, or with --backfill for the days before it too. "
+        "The churn model is retrained on the last date when due (or with --retrain), never on backfilled ones."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", help="Evaluation date YYYY-MM-DD (default: yesterday, UTC).")
         parser.add_argument("--backfill", type=int, default=0, metavar="DAYS", help="Also recompute the N days before.")
+        parser.add_argument("--every", type=int, default=1, metavar="DAYS", help="With --backfill: every Nth day.")
+        parser.add_argument("--missing-only", action="store_true", help="Skip dates that already have a finished run.")
         parser.add_argument("--retrain", action="store_true", help="Retrain the churn model even if not due.")
 
-    def handle(self, *args, as_of=None, backfill=0, retrain=False, **options):
+    def handle(self, *args, as_of=None, backfill=0, every=1, missing_only=False, retrain=False, **options):
         try:
             end = dt.date.fromisoformat(as_of) if as_of else timezone.now().date() - dt.timedelta(days=1)
         except ValueError as error:
             raise CommandError(f"--as-of must be a date like 2026-01-31: {error}") from error
-        if backfill < 0:
-            raise CommandError("--backfill must be 0 or more days.")
-        for offset in range(backfill, -1, -1):
-            day = end - dt.timedelta(days=offset)
-            run = recompute(as_of=day, retrain=True if retrain and offset == 0 else None)
+        if backfill < 0 or every < 1:
+            raise CommandError("--backfill must be 0 or more days and --every at least 1.")
+        days = [end - dt.timedelta(days=offset) for offset in range(backfill - backfill % every, 0, -every)] + [end]
+        if missing_only:
+            done = set(
+                RecomputeRun.objects.filter(status=RecomputeRun.Status.SUCCEEDED).values_list("as_of", flat=True)
+            )
+            days = [day for day in days if day not in done]
+        for day in days:
+            run = recompute(as_of=day, retrain=(True if retrain else None) if day == end else False)
             self.stdout.write(
                 f"{day:%Y-%m-%d}: {run.status}, {run.counts.get('accounts', 0)} accounts "
                 f"in {run.timings.get('total', 0):.1f}s"

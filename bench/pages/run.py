@@ -1,0 +1,234 @@
+"""bench/pages: page latency with 10,000 accounts, against the same server's latency for a static file.
+
+    .venv/bin/python bench/pages/run.py [--accounts 10000] [--days 30] [--database csm_bench_pages]
+                                        [--clients 8] [--seconds 30] [--workers 4]
+
+Builds the book once in a scratch PostgreSQL database (``load_demo`` set-based, then one nightly ``recompute``)
+and reuses it while it has enough accounts. Then serves the project with gunicorn on a free port, logs every
+client in (as the demo executive, who reads the whole book), and for each target runs ``--clients`` concurrent
+clients for ``--seconds`` seconds:
+
+- the baseline: a static file (css/app.css) served by the same server (WhiteNoise);
+- the portfolio, filtered and sorted, 50 rows a page (``/portfolio/?band=red&segment=...&sort=-acv``);
+- an account page (each client cycles through a set of scored accounts).
+
+Prints p50/p95 latency per target and their ratio to the static file's.
+"""
+
+import argparse
+import datetime as dt
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = dt.date(2026, 6, 30)  # the book's last loaded day and its nightly snapshot
+USERNAME, PASSWORD = "exec", "demo"  # the demo executive (load_demo)
+STATIC = "/static/css/app.css"
+
+
+def _environment(database: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "DJANGO_SETTINGS_MODULE": "csm_platform.settings.local",  # serves static files without collectstatic
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "CONN_MAX_AGE": "60",
+        "PYTHONWARNINGS": "ignore:No directory at",  # WhiteNoise: no collectstatic here, files come from the finders
+    }
+
+
+def _ensure_database(database: str) -> None:
+    exists = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT datname FROM pg_database"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if database not in exists:
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
+
+
+def _build(accounts: int, days: int) -> None:
+    """The book and its night, unless the database already has them."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from accounts.models import Account
+    from health.models import AccountSnapshot
+
+    call_command("migrate", "--no-input", verbosity=0)
+    if Account.objects.count() >= accounts and AccountSnapshot.objects.filter(as_of=AS_OF).exists():
+        print(f"reusing the book: {Account.objects.count():,} accounts scored on {AS_OF}")
+        return
+    started = time.perf_counter()
+    call_command("load_demo", "--reset", "--accounts", accounts, "--days", days, "--as-of", AS_OF.isoformat())
+    print(f"loaded {accounts:,} accounts in {time.perf_counter() - started:.0f}s")
+    started = time.perf_counter()
+    call_command("recompute", "--as-of", AS_OF.isoformat())
+    print(f"scored them (one nightly recompute) in {time.perf_counter() - started:.0f}s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # planner statistics, as autovacuum would have them in production
+
+
+def _sample_accounts(count: int = 25) -> list[int]:
+    from health.models import AccountSnapshot
+
+    return list(
+        AccountSnapshot.objects.filter(as_of=AS_OF, health__isnull=False)
+        .order_by("account_id")
+        .values_list("account_id", flat=True)[:count]
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "csm_platform.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}{STATIC}", timeout=5).status_code == 200:
+                return server
+        except requests.RequestException:
+            time.sleep(0.5)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def _logged_in(base: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{base}/auth/login/", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+    response = session.post(
+        f"{base}/auth/login/",
+        data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token, "next": "/portfolio/?owner="},
+        headers={"Referer": f"{base}/auth/login/"},
+        timeout=30,
+    )
+    if "/auth/login/" in response.url:
+        raise SystemExit(f"could not log in as {USERNAME}")
+    return session
+
+
+def _load(sessions: list[requests.Session], urls: list[str], seconds: float) -> tuple[list[float], int]:
+    """Each session requests the URLs in turn, back to back, for ``seconds``: latencies in ms and failures."""
+    latencies: list[float] = []
+    failures = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(session: requests.Session, offset: int) -> None:
+        nonlocal failures
+        n = offset
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            response = session.get(urls[n % len(urls)], timeout=60)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                if response.status_code == 200:
+                    latencies.append(elapsed)
+                else:
+                    failures += 1
+            n += 1
+
+    threads = [threading.Thread(target=client, args=(s, i)) for i, s in enumerate(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, failures
+
+
+def _percentile(values: list[float], share: float) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--database", default="csm_bench_pages")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    args = parser.parse_args()
+
+    env = _environment(args.database)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    _ensure_database(args.database)
+    _build(args.accounts, args.days)
+    account_ids = _sample_accounts()
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _serve(env, port, args.workers)
+    try:
+        sessions = [_logged_in(base) for _ in range(args.clients)]
+        portfolio = f"{base}/portfolio/?owner=&band=red&segment=mid_touch&sort=-acv"
+        rows = sessions[0].get(portfolio, timeout=60).text.count("<tr><td ")
+        targets = [
+            ("static file (baseline)", [f"{base}{STATIC}"]),
+            (f"portfolio, filtered and sorted ({rows} rows)", [portfolio]),
+            ("account page", [f"{base}/accounts/{pk}/" for pk in account_ids]),
+        ]
+        for _name, urls in targets:  # warm every worker up: imports, connections, template caches
+            _load(sessions, urls, 3)
+        print(
+            f"\n{args.accounts:,} accounts, {args.clients} concurrent clients, {args.seconds:.0f}s per target, "
+            f"gunicorn with {args.workers} workers on {os.cpu_count()} CPUs"
+        )
+        print(f"{'target':<44}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p50 ×':>8}{'p95 ×':>8}")
+        baseline = None
+        for name, urls in targets:
+            latencies, failures = _load(sessions, urls, args.seconds)
+            p50, p95 = _percentile(latencies, 0.5), _percentile(latencies, 0.95)
+            baseline = baseline or (p50, p95)
+            failed = f"  ({failures} failed)" if failures else ""
+            print(
+                f"{name:<44}{len(latencies):>9,}{p50:>9.1f}{p95:>9.1f}"
+                f"{p50 / baseline[0]:>8.1f}{p95 / baseline[1]:>8.1f}{failed}"
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""Registers the portfolio endpoint on the one router (``csm_platform/api.py``)."""
+
+from csm_platform.api import router
+
+from . import views
+
+router.register("portfolio", views.PortfolioViewSet, basename="portfolio")

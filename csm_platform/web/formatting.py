@@ -1,0 +1,112 @@
+"""One way to show money, numbers, percentages, dates, health and risk on every page, table and chart.
+
+Money is the reporting currency's code and whole units with thousands separators ("USD 1,250,000"); dates are
+ISO (2024-06-30); a missing value is "N/A" (never 0); negative numbers use the minus sign.
+"""
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from health.models import AccountSnapshot
+
+from .models import ForecastCategory
+
+
+def na() -> str:
+    return _("N/A")
+
+
+def _missing(value) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value: Decimal | float | None, currency: str | None = None) -> str:
+    if _missing(value):
+        return na()
+    return f"{currency or settings.REPORTING_CURRENCY} {number(value)}"
+
+
+def number(value: Decimal | float | int | None, decimals: int = 0) -> str:
+    if _missing(value):
+        return na()
+    text = f"{abs(value):,.{decimals}f}"
+    return f"−{text}" if value < 0 and text.strip("0.,") else text
+
+
+def signed(value: float | None, decimals: int = 1) -> str:
+    """A change: "+3.2", "−1.5", "0.0"."""
+    if _missing(value):
+        return na()
+    text = number(value, decimals)
+    return text if text.startswith("−") or not text.strip("0.,") else f"+{text}"
+
+
+def percent(ratio: float | None, decimals: int = 0) -> str:
+    if _missing(ratio):
+        return na()
+    return f"{number(ratio * 100, decimals)}%"
+
+
+def date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC).date()
+    return value.isoformat()
+
+
+def datetime(value: dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def health_badge(health: float | None, band: str | None) -> SafeString:
+    """The score in its band's colour; N/A (every measure without data) in grey, never 0."""
+    if _missing(health):
+        return format_html(
+            '<span class="band band-na" title="{}">{}</span>', _("No health: every measure lacked data"), na()
+        )
+    return format_html(
+        '<span class="band band-{}" title="{}">{}</span>',
+        band or "na",
+        _("Health band: %s") % dict(AccountSnapshot.Band.choices).get(band, band),
+        number(health),
+    )
+
+
+def health_change(change: float | None, days: int) -> SafeString:
+    """▲/▼ and the points gained or lost over ``days`` (from the snapshots)."""
+    if _missing(change):
+        return format_html(
+            '<span class="trend muted" title="{}">–</span>', _("No score %(days)s days ago") % {"days": days}
+        )
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+    kind = "up" if change > 0 else "down" if change < 0 else "flat"
+    title = _("%(change)s points since %(days)s days ago") % {"change": signed(change), "days": days}
+    return format_html('<span class="trend trend-{}" title="{}">{} {}</span>', kind, title, arrow, signed(change))
+
+
+def risk_badge(probability: float | None, band: str | None) -> SafeString:
+    if _missing(probability):
+        return format_html('<span class="band band-na">{}</span>', na())
+    labels = {"high": _("high"), "medium": _("medium"), "low": _("low")}
+    title = _("Probability of not renewing at the next renewal: %s") % percent(probability, 1)
+    return format_html(
+        '<span class="band risk-{}" title="{}">{} {}</span>',
+        band or "na",
+        title,
+        percent(probability),
+        labels.get(band, ""),
+    )
+
+
+def forecast_label(category: str) -> str:
+    """A forecast category's label; "Not set" for a contract without one."""
+    return str(dict(ForecastCategory.choices).get(category, _("Not set")))

@@ -1,0 +1,81 @@
+"""What the pages keep: each user's saved portfolio/renewal views, and the AE's renewal forecast with its history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Contract
+
+
+class SavedView(models.Model):
+    """A named set of filters and sorting (the page's query string) a user comes back to."""
+
+    class Page(models.TextChoices):
+        PORTFOLIO = "portfolio", _("Portfolio")
+        RENEWALS = "renewals", _("Renewals")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    page = models.CharField(max_length=20, choices=Page.choices, default=Page.PORTFOLIO)
+    name = models.CharField(max_length=100)
+    querystring = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "page", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "page", "name"], name="saved_view_name_once_per_user_page"),
+            models.CheckConstraint(condition=~Q(name=""), name="saved_view_name_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ForecastCategory(models.TextChoices):
+    COMMIT = "commit", _("Commit")
+    PROBABLE = "probable", _("Probable")
+    AT_RISK = "at_risk", _("At risk")
+    LOST = "lost", _("Lost")
+
+
+class RenewalForecast(models.Model):
+    """The AE's current call on a contract's renewal. Every change is also kept in ``RenewalForecastChange``."""
+
+    contract = models.OneToOneField(Contract, on_delete=models.CASCADE, related_name="forecast")
+    category = models.CharField(max_length=20, choices=ForecastCategory.choices)
+    note = models.CharField(max_length=500, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    set_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["contract"]
+        constraints = [
+            models.CheckConstraint(condition=Q(category__in=ForecastCategory.values), name="forecast_category_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract}: {self.get_category_display()}"
+
+
+class RenewalForecastChange(models.Model):
+    """One setting of a contract's forecast category: who, when, from what, to what, and why."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="forecast_history")
+    previous_category = models.CharField(max_length=20, choices=ForecastCategory.choices, blank=True)
+    category = models.CharField(max_length=20, choices=ForecastCategory.choices)
+    note = models.CharField(max_length=500, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    set_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["contract", "-set_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__in=ForecastCategory.values), name="forecast_change_category_valid"
+            )
+        ]
+        indexes = [models.Index(fields=["contract", "set_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract}: {self.previous_category or '-'} → {self.category}"

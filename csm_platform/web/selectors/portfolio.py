@@ -1,0 +1,126 @@
+"""The portfolio: every account a user may read, with its latest nightly snapshot, journey stage, next renewal,
+last CSM touch and open tasks, as one annotated queryset (filterable and sortable in SQL, one query per page).
+
+"Latest" is the latest date with snapshots (``latest_snapshot_date``); trends compare with the snapshots 7 and
+30 days before it. Calendar figures (next renewal, renewal windows, open tasks) are relative to ``today``.
+"""
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery, Sum
+
+from accounts.models import Account, Activity
+from accounts.selectors import ZERO, contracts_live_on
+from health.models import AccountSnapshot
+
+from .journeys import with_current_stage, with_open_tasks
+
+TREND_DAYS = (7, 30)
+RENEWAL_HORIZON_DAYS = 90
+
+
+def latest_snapshot_date() -> dt.date | None:
+    """The evaluation date of the latest nightly snapshots (None before the first night)."""
+    return AccountSnapshot.objects.aggregate(latest=Max("as_of"))["latest"]
+
+
+def _snapshot_on(day: dt.date | None) -> FilteredRelation:
+    condition = Q(snapshots__as_of=day) if day else Q(snapshots__as_of__isnull=True)
+    return FilteredRelation("snapshots", condition=condition)
+
+
+def with_snapshot(accounts: QuerySet, *, as_of: dt.date | None, trend_days: tuple[int, ...] = (30,)) -> QuerySet:
+    """Annotate the snapshot on ``as_of`` (``health``, ``band``, ``acv``, ``churn_probability``, ``risk_band``,
+    ``churn_model_id``, ``snapshot_measures``) and ``health_change_<n>`` against the snapshot ``n`` days earlier
+    for each of ``trend_days``. Without a snapshot every figure is None (shown N/A)."""
+    before = {days: as_of - dt.timedelta(days=days) if as_of else None for days in trend_days}
+    return accounts.alias(
+        snapshot=_snapshot_on(as_of), **{f"snapshot_{days}": _snapshot_on(day) for days, day in before.items()}
+    ).annotate(
+        health=F("snapshot__health"),
+        band=F("snapshot__band"),
+        acv=F("snapshot__acv"),
+        churn_probability=F("snapshot__churn_probability"),
+        risk_band=F("snapshot__risk_band"),
+        churn_model_id=F("snapshot__churn_model_id"),
+        snapshot_measures=F("snapshot__measures"),
+        **{f"health_change_{days}": F("snapshot__health") - F(f"snapshot_{days}__health") for days in trend_days},
+    )
+
+
+def with_next_renewal(accounts: QuerySet, *, today: dt.date) -> QuerySet:
+    """Annotate ``next_renewal``: the earliest end date among the account's contracts live on ``today``."""
+    ends = contracts_live_on(as_of=today).filter(account=OuterRef("pk")).order_by("end_date").values("end_date")[:1]
+    return accounts.annotate(next_renewal=Subquery(ends))
+
+
+def with_last_touch(accounts: QuerySet, *, today: dt.date) -> QuerySet:
+    """Annotate ``last_touch``: the time of the latest CSM touch (call, meeting, email, QBR) up to ``today``."""
+    end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    touches = (
+        Activity.objects.filter(account=OuterRef("pk"), kind__in=Activity.TOUCH_KINDS, occurred_at__lt=end)
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return accounts.annotate(last_touch=Subquery(touches))
+
+
+def portfolio_list(
+    *, user, as_of: dt.date | None, today: dt.date, trend_days: tuple[int, ...] = (30,)
+) -> QuerySet[Account]:
+    """The accounts ``user`` may read, annotated for the portfolio table, the API and the CSV export (the account
+    page asks for the 7-day trend too)."""
+    accounts = Account.objects.visible_to(user).select_related("owner", "account_executive")
+    accounts = with_snapshot(accounts, as_of=as_of, trend_days=trend_days)
+    accounts = with_next_renewal(accounts, today=today)
+    accounts = with_last_touch(accounts, today=today)
+    accounts = with_current_stage(accounts)
+    return with_open_tasks(accounts, today=today)
+
+
+def at_risk() -> Q:
+    """DOMAIN.md: an account is at risk when its health is red or its churn risk is high."""
+    return Q(band=AccountSnapshot.Band.RED) | Q(risk_band=AccountSnapshot.RiskBand.HIGH)
+
+
+@dataclass(frozen=True)
+class PortfolioFigures:
+    accounts: int
+    arr: Decimal  # Σ ACV of the latest snapshots
+    arr_at_risk: Decimal  # Σ ACV of the accounts in red health or high risk
+    accounts_at_risk: int
+    renewals: int  # accounts whose next renewal is within RENEWAL_HORIZON_DAYS of today
+    renewal_horizon_days: int
+    median_health: float | None  # over the accounts with a score (N/A ones left out)
+    scored: int
+
+
+def portfolio_figures(*, accounts: QuerySet[Account], today: dt.date) -> PortfolioFigures:
+    """The header figures of exactly the filtered accounts (two queries)."""
+    horizon = today + dt.timedelta(days=RENEWAL_HORIZON_DAYS)
+    totals = accounts.order_by().aggregate(
+        accounts=Count("pk"),
+        arr=Sum("acv"),
+        arr_at_risk=Sum("acv", filter=at_risk()),
+        accounts_at_risk=Count("pk", filter=at_risk()),
+        renewals=Count("pk", filter=Q(next_renewal__lte=horizon)),
+    )
+    scores = list(accounts.order_by().filter(health__isnull=False).values_list("health", flat=True))
+    return PortfolioFigures(
+        accounts=totals["accounts"],
+        arr=totals["arr"] or ZERO,
+        arr_at_risk=totals["arr_at_risk"] or ZERO,
+        accounts_at_risk=totals["accounts_at_risk"],
+        renewals=totals["renewals"],
+        renewal_horizon_days=RENEWAL_HORIZON_DAYS,
+        median_health=statistics.median(scores) if scores else None,
+        scored=len(scores),
+    )
+
+
+def receipt_inputs(measures: list[dict] | None, key: str) -> dict:
+    """The inputs a snapshot's receipt recorded for measure ``key`` ({} when the scorecard lacks it)."""
+    return next((m.get("inputs") or {} for m in measures or () if m.get("key") == key), {})

@@ -1,0 +1,49 @@
+"""System status: the last nightly runs, events ingested per day (from the daily rollup) and quarantined events."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db.models import Count, Sum
+
+from accounts.models import QuarantinedEvent, UsageDay
+from health.models import RecomputeRun
+
+RUNS = 20
+INGESTION_DAYS = 30
+QUARANTINE_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class SystemStatus:
+    runs: list[RecomputeRun]
+    ingestion: pd.DataFrame  # day, events
+    quarantined: int
+    quarantine_reasons: list[tuple[str, int]]
+    quarantine_latest: list[QuarantinedEvent]
+
+
+def system_status(*, today: dt.date) -> SystemStatus:
+    start = today - dt.timedelta(days=INGESTION_DAYS - 1)
+    per_day = dict(
+        UsageDay.objects.filter(day__range=(start, today))
+        .values("day")
+        .annotate(n=Sum("events"))
+        .values_list("day", "n")
+    )
+    days = [start + dt.timedelta(days=n) for n in range(INGESTION_DAYS)]
+    reasons = list(
+        QuarantinedEvent.objects.values("reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "reason")
+        .values_list("reason", "n")
+    )
+    return SystemStatus(
+        runs=list(RecomputeRun.objects.order_by("-started_at")[:RUNS]),
+        ingestion=pd.DataFrame({"day": days, "events": [per_day.get(day, 0) for day in days]}),
+        quarantined=sum(n for _reason, n in reasons),
+        quarantine_reasons=reasons,
+        quarantine_latest=list(
+            QuarantinedEvent.objects.select_related("source").order_by("-received_at")[:QUARANTINE_SHOWN]
+        ),
+    )

@@ -1,0 +1,29 @@
+"""Template filters for the one formatting of money, numbers, percentages, dates, health and risk."""
+
+from django import template
+
+from .. import formatting as fmt
+
+register = template.Library()
+
+register.filter("money", fmt.money)
+register.filter("num", fmt.number)
+register.filter("signed", fmt.signed)
+register.filter("pct", fmt.percent)
+register.filter("isodate", fmt.date)
+register.filter("isodatetime", fmt.datetime)
+
+
+@register.simple_tag
+def health_badge(health, band):
+    return fmt.health_badge(health, band)
+
+
+@register.simple_tag
+def health_change(change, days):
+    return fmt.health_change(change, days)
+
+
+@register.simple_tag
+def risk_badge(probability, band):
+    return fmt.risk_badge(probability, band)

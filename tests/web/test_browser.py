@@ -1,0 +1,178 @@
+"""Browser tests: Playwright drives Debian's chromium (headless) against the live server. A CSM filters the
+portfolio, exports it, opens an account and logs a call; an AE sets a forecast category and exports the renewals;
+the leadership and status pages render their charts. Each page is saved to artifacts/screenshots/<name>.png."""
+
+import csv
+import datetime as dt
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import Activity
+from csm_platform.web.models import RenewalForecast
+from health.models import RevenueSnapshot
+from tests.web.conftest import book
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1366, "height": 900}, accept_downloads=True
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], errors  # no JavaScript error on any page (htmx, Plotly)
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def world(alice, bob, mallory, andy, edna, ada, today):
+    as_of = today - dt.timedelta(days=1)
+    accounts = book(n=30, owner=alice, ae=andy, as_of=as_of)
+    book(n=10, owner=bob, ae=andy, prefix="BOB", as_of=as_of)
+    RevenueSnapshot.objects.create(
+        as_of=as_of,
+        arr="1000000.00",
+        customers=40,
+        million_customers=0,
+        nrr=1.04,
+        grr=0.93,
+        logo_churn=0.06,
+        waterfall={
+            "start": "900000",
+            "new": "150000",
+            "expansion": "60000",
+            "contraction": "40000",
+            "churn": "70000",
+            "end": "1000000",
+        },
+    )
+    return accounts
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/auth/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+
+
+def shoot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_csm_filters_exports_opens_an_account_and_logs_a_call(page, world, alice):
+    log_in(page, "alice")
+    assert "/portfolio/?owner=" in page.url
+    assert page.get_by_role("heading", name="My portfolio").is_visible()
+    assert page.locator("#results tbody tr").count() == 30
+    shoot(page, "portfolio")
+
+    page.get_by_label("Health").select_option("red")  # htmx: results swapped in place, the URL pushed
+    page.wait_for_url("**band=red**")
+    page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 10")
+    assert page.locator("#results .figure .value").first.inner_text() == "10"
+    shoot(page, "portfolio-filtered")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    exported = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    assert download.value.suggested_filename.startswith("portfolio-")
+    assert len(exported) == 11 and exported[0][0] == "Account"
+
+    page.get_by_role("link", name=world[0].name).click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name=world[0].name).is_visible()
+    assert page.locator(".plotly-graph-div").count() >= 1
+    shoot(page, "account")
+
+    page.get_by_label("Kind").select_option("call")
+    page.get_by_label("Subject").fill("Renewal kick-off")
+    page.get_by_label("Notes").fill("Agreed on a QBR next month.")
+    page.get_by_role("button", name="Log activity").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("Activity logged.").is_visible()
+    assert page.locator("#timeline").get_by_text("Renewal kick-off").is_visible()
+    assert Activity.objects.get(subject="Renewal kick-off").author == alice
+    shoot(page, "account-activity-logged")
+
+
+def test_an_ae_sets_a_forecast_and_exports_the_renewals(page, world, andy):
+    log_in(page, "andy")
+    page.goto("/renewals/")
+    assert "account_executive=" in page.url and "window=90" in page.url
+    shoot(page, "renewals")
+
+    first = world[0].contracts.get()
+    page.get_by_role("link", name=f"Set the forecast of {first.external_id}").click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Commit").check()
+    page.get_by_label("Why").fill("PO received")
+    shoot(page, "forecast")
+    page.get_by_role("button", name="Save forecast").click()
+    page.wait_for_load_state("networkidle")
+    assert "/renewals/?" in page.url
+    assert page.get_by_text(f"Forecast of {first.external_id} set to Commit.").is_visible()
+    assert RenewalForecast.objects.get(contract=first).category == "commit"
+    shoot(page, "renewals-after-forecast")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    exported = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    header = exported[0]
+    assert "Commit" in [row[header.index("Forecast")] for row in exported[1:]]
+
+
+def test_leadership_status_and_a_tablet(page, world):
+    log_in(page, "edna")
+    page.goto("/leadership/")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".plotly-graph-div").count() >= 3
+    shoot(page, "leadership")
+    page.goto("/auth/login/")
+    page.context.clear_cookies()
+    log_in(page, "ada")
+    page.goto("/status/")
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="System status").is_visible()
+    shoot(page, "status")
+
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto("/portfolio/")
+    page.keyboard.press("Tab")  # keyboard users first reach the skip link
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    shoot(page, "portfolio-tablet")
