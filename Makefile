@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= csm_platform.settings.local
 
 .PHONY: run test lint install
 
@@ -24,7 +23,7 @@ run: install
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(BIN)/python -m pytest
+	DJANGO_SETTINGS_MODULE=csm_platform.settings.test $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .

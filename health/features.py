@@ -35,24 +35,32 @@ def churn_features(
     account_ids: Iterable[int],
     definitions: dict[str, ScorecardDefinition] | None = None,
     health_now: dict[int, HealthResult] | None = None,
+    health_before: dict[int, float | None] | None = None,
 ) -> pd.DataFrame:
     """One row per account: the health measures' raw inputs, health and its 30-day trend, ACV, seats, tenure,
     days to the next renewal, segment, and every registered extra feature, all as known on ``as_of``.
-    ``health_now``: the caller's ``health_for_accounts`` on ``as_of``, when it has it already."""
+    ``health_now``: the caller's ``health_for_accounts`` on ``as_of``; ``health_before``: health 30 days earlier
+    where the caller has it (the nightly snapshots); whatever is missing is computed."""
     ids = sorted(set(account_ids))
     index = pd.Index(ids, name="account_id")
     now = (
         health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions) if health_now is None else health_now
     )
-    before = health_for_accounts(as_of=as_of - dt.timedelta(days=30), account_ids=ids, definitions=definitions)
+    before = dict(health_before or {})
+    missing = [a for a in ids if a not in before]
+    if missing:
+        computed = health_for_accounts(
+            as_of=as_of - dt.timedelta(days=30), account_ids=missing, definitions=definitions
+        )
+        before.update({a: result.health for a, result in computed.items()})
 
     frame = pd.DataFrame(
         [{m["key"]: m["x"] for m in now[a].receipt} if a in now else {} for a in ids], index=index, dtype=float
     )
     frame["health"] = [now[a].health if a in now else np.nan for a in ids]
     frame["health"] = frame["health"].astype(float)
-    health_before = pd.Series([before[a].health if a in before else np.nan for a in ids], index=index, dtype=float)
-    frame["health_trend_30"] = frame["health"] - health_before
+    then = pd.Series([before.get(a) for a in ids], index=index, dtype=float)
+    frame["health_trend_30"] = frame["health"] - then
 
     acv = account_selectors.account_acv_map(as_of=as_of, account_ids=ids)
     frame["acv"] = [float(acv.get(a, 0)) for a in ids]

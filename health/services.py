@@ -105,7 +105,15 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
     definitions = scorecard_definitions()
     health = health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions)
     acv = account_acv_map(as_of=as_of, account_ids=ids)
-    features = churn_features(as_of=as_of, account_ids=ids, definitions=definitions, health_now=health)
+    # DOMAIN.md: the trend reads the snapshot of 30 days before, where the night then was computed.
+    month_ago = dict(
+        AccountSnapshot.objects.filter(as_of=as_of - dt.timedelta(days=30), account_id__in=ids).values_list(
+            "account_id", "health"
+        )
+    )
+    features = churn_features(
+        as_of=as_of, account_ids=ids, definitions=definitions, health_now=health, health_before=month_ago
+    )
     model_version = latest_churn_model(as_of=as_of)
     probabilities, drivers = _churn_scores(as_of=as_of, features=features, model_version=model_version)
     rows = []

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/recompute/run.py [--accounts 10000] [--days 90] [--database csm_bench]
 
-Builds the book once (``load_demo`` set-based, then ``rebuild_usage_rollups``) and reuses it on later runs. Then:
+Builds the book once (``load_demo``, set-based, rollups included) and reuses it on later runs. Then:
 1. the new day's events arrive through the ingestion service (Segment batches of 500, incremental rollups);
 2. the night runs in a child process (``manage.py recompute``), timed, its peak memory read from the OS;
 3. the baseline, in the same run: a bare SQL aggregate of the 30-day usage metrics over the raw events.
@@ -62,7 +62,6 @@ def _build(accounts: int, days: int) -> None:
         return
     started = time.perf_counter()
     call_command("load_demo", "--reset", "--accounts", accounts, "--days", days, "--as-of", AS_OF.isoformat())
-    call_command("rebuild_usage_rollups")
     print(f"built the book in {time.perf_counter() - started:.0f}s: {UsageEvent.objects.count():,} events")
 
 
