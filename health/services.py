@@ -18,19 +18,12 @@ from .models import AccountSnapshot, ChurnModelVersion, RevenueSnapshot, Scoreca
 from .revenue import retention_from_acv, waterfall_from_acv, year_before
 from .selectors import health_for_accounts, scorecard_definitions
 
-# DOMAIN.md: high ≥ 0.5 > medium ≥ 0.2 > low.
-HIGH_RISK, MEDIUM_RISK = 0.5, 0.2
 TOP_DRIVERS = 5
 
 
 def risk_band(probability: float | None) -> str:
-    if probability is None:
-        return ""
-    if probability >= HIGH_RISK:
-        return AccountSnapshot.RiskBand.HIGH
-    if probability >= MEDIUM_RISK:
-        return AccountSnapshot.RiskBand.MEDIUM
-    return AccountSnapshot.RiskBand.LOW
+    """DOMAIN.md's risk bands, as the churn model defines them; "" for an unknown probability."""
+    return ChurnModel.risk_band(probability) or ""
 
 
 @transaction.atomic

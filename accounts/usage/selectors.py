@@ -11,7 +11,7 @@ import pandas as pd
 from django.db.models import Count, Q, QuerySet, Sum
 
 from ..models import AccountFeatureUsage, Feature, UsageDay, UsageFeatureDay, UsageUserDay
-from ..selectors import contracts_live_on
+from ..selectors import contracts_live_on, live_seats
 
 WINDOW_DAYS = 30
 
@@ -58,9 +58,7 @@ def usage_metrics(*, as_of: dt.date, account_ids: Iterable[int] | None = None) -
         ids |= set(contracts.order_by().values_list("account_id", flat=True).distinct())
     else:
         ids = set(account_ids)
-        days, user_days, feature_days, contracts = (
-            rows.filter(account_id__in=ids) for rows in (days, user_days, feature_days, contracts)
-        )
+        days, user_days, feature_days = (rows.filter(account_id__in=ids) for rows in (days, user_days, feature_days))
 
     # The catalog as it stood on as_of: a feature first seen later cannot count against breadth (point-in-time).
     seen_by = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
@@ -81,7 +79,7 @@ def usage_metrics(*, as_of: dt.date, account_ids: Iterable[int] | None = None) -
                 )
             ),
             _frame(user_days.values("account_id").annotate(mau=Count("user_id", distinct=True), user_days=Count("id"))),
-            _frame(contracts.filter(seats__isnull=False).values("account_id").annotate(seats=Sum("seats"))),
+            pd.Series(live_seats(as_of=as_of, account_ids=ids), name="seats", dtype=float).rename_axis("account_id"),
             _frame(feature_days.values("account_id").annotate(key_features_used=Count("feature_id", distinct=True))),
         ]
     )
