@@ -74,18 +74,17 @@ def churn_model_train(*, as_of: dt.date) -> ChurnModelVersion:
 
 
 def _churn_scores(*, as_of: dt.date, features: pd.DataFrame, model_version: ChurnModelVersion | None):
-    """(probability, drivers) per account; without a trained model, the documented health fallback."""
+    """(probability, drivers) per account; without a trained model, the documented health fallback. Drivers: the
+    ``TOP_DRIVERS`` largest signed contributions by absolute value, zeros left out."""
     if model_version is None:
         probabilities = ChurnModel.health_fallback(features["health"])
         return probabilities, {a: [["health", None]] for a in features.index}
     model = _load_model(model_version.pk)
     scoring = features.assign(decided_on=pd.Timestamp(as_of))
     probabilities = pd.Series(model.predict_proba(scoring), index=features.index)
-    contributions = model.explain(scoring).drop(columns=["decided_on"], errors="ignore")
-    drivers = {}
-    for account_id, row in contributions.iterrows():
-        top = row.dropna().reindex(row.dropna().abs().sort_values(ascending=False).index)[:TOP_DRIVERS]
-        drivers[account_id] = [[name, round(float(value), 4)] for name, value in top.items()]
+    # The time column always contributes 0, so it is never among the drivers.
+    top = model.top_drivers(scoring, n=TOP_DRIVERS)
+    drivers = {a: [[name, value] for name, value in pairs] for a, pairs in zip(features.index, top, strict=True)}
     return probabilities, drivers
 
 

@@ -116,7 +116,8 @@ class Feature(models.Model):
 class UsageDay(models.Model):
     """Events per account per day (UTC)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique key below, which starts with the account: no index of its own to maintain.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     events = models.PositiveIntegerField(default=0)
 
@@ -130,7 +131,8 @@ class UsageDay(models.Model):
 class UsageUserDay(models.Model):
     """Events per account per product user per day: distinct users (DAU, MAU) for any window."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique key below, which starts with the account: no index of its own to maintain.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     user_id = models.CharField(max_length=200)
     day = models.DateField()
     events = models.PositiveIntegerField(default=0)
@@ -145,7 +147,8 @@ class UsageUserDay(models.Model):
 class UsageFeatureDay(models.Model):
     """Events per account per feature per day: feature breadth and events by feature for any window."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique key below, which starts with the account: no index of its own to maintain.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     events = models.PositiveIntegerField(default=0)
@@ -162,7 +165,8 @@ class UsageFeatureDay(models.Model):
 class AccountFeatureUsage(models.Model):
     """Per account per feature: first and last use and all-time events (time to value reads first use)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="feature_usage")
+    # Indexed by the unique key below, which starts with the account: no index of its own to maintain.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="feature_usage", db_index=False)
     feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="account_usage")
     first_used_at = models.DateTimeField()
     last_used_at = models.DateTimeField()
@@ -183,7 +187,8 @@ class AccountFeatureUsage(models.Model):
 class AccountUserUsage(models.Model):
     """Per account per product user: first and last seen and all-time events."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="user_usage")
+    # Indexed by the unique key below, which starts with the account: no index of its own to maintain.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="user_usage", db_index=False)
     user_id = models.CharField(max_length=200)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
@@ -206,7 +211,9 @@ class UsageInbox(models.Model):
     ``usage_rollups_fold`` moves them into the rollups set-based, seconds later and before every night."""
 
     id = models.BigAutoField(primary_key=True)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # No index on the account: the queue is short-lived and read in id order, and every ingested batch would pay
+    # for maintaining one.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     user_id = models.CharField(max_length=200, blank=True)
     event = models.CharField(max_length=200)
     occurred_at = models.DateTimeField()

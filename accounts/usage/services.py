@@ -188,6 +188,12 @@ def usage_rollups_rebuild(*, account_ids: Iterable[int] | None = None) -> Rebuil
         scope = rollup.model.objects.all() if ids is None else rollup.model.objects.filter(account_id__in=ids)
         scope.delete()
         rows[rollup.model.__name__] = _rollup_insert_select(rollup=rollup, source=_table(UsageEvent), account_ids=ids)
+    if connection.vendor == "postgresql":
+        # Fresh planner statistics for the tables just filled: until autovacuum gets to them, queries over the
+        # rollups would be planned for empty tables.
+        tables = ", ".join(_table(model) for model in (UsageEvent, Feature, *(rollup.model for rollup in ROLLUPS)))
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {tables}")
     return RebuildSummary(events=raw.count(), features_created=features_created, rows=rows)
 
 

@@ -9,7 +9,7 @@ import random
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -251,6 +251,22 @@ def test_rebuild_of_some_accounts_leaves_the_others_alone_and_fills_the_catalog(
         (rebuilt.id, 1),
     ]
     assert AccountUserUsage.objects.get(account=rebuilt).events == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's")
+def test_rebuild_leaves_fresh_planner_statistics_for_the_tables_it_filled():
+    account = AccountFactory()
+    ingest([(account.id, f"u{n}", "login", dt.datetime(2024, 3, 1 + n, tzinfo=UTC)) for n in range(5)])
+    usage_rollups_rebuild()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname IN (%s, %s)",
+            [UsageDay._meta.db_table, UsageUserDay._meta.db_table],
+        )
+        statistics = dict(cursor.fetchall())
+
+    assert statistics == {UsageDay._meta.db_table: 5, UsageUserDay._meta.db_table: 5}
 
 
 def test_features_ensure_creates_missing_names_once_and_keeps_admin_edits():
