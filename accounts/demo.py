@@ -204,7 +204,15 @@ class _Plan:
 
 
 @transaction.atomic
-def demo_load(*, seed: int, accounts: int, days: int, as_of: dt.date, reset: bool = False) -> DemoSummary:
+def demo_load(
+    *,
+    seed: int,
+    accounts: int,
+    days: int,
+    as_of: dt.date,
+    reset: bool = False,
+    events_per_user_day: float = EVENTS_PER_USER_DAY,
+) -> DemoSummary:
     """Load the demo data set in one transaction. With ``reset`` the previous demo data is deleted first;
     without it, existing accounts raise ``DemoDataExists``."""
     if reset:
@@ -213,7 +221,9 @@ def demo_load(*, seed: int, accounts: int, days: int, as_of: dt.date, reset: boo
         raise DemoDataExists("The database already has accounts.")
     rng_accounts, rng_people, rng_usage = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     users = _users_create()
-    plans = _accounts_create(rng=rng_accounts, count=accounts, as_of=as_of, users=users)
+    plans = _accounts_create(
+        rng=rng_accounts, count=accounts, as_of=as_of, users=users, events_per_user_day=events_per_user_day
+    )
     counts = {
         "teams": len(DEMO_TEAMS),
         "users": len(users),
@@ -299,7 +309,9 @@ def _quota(rng: np.random.Generator, count: int, shares: dict) -> list:
     return [keys[i] for i in rng.permutation(labels)]
 
 
-def _accounts_create(*, rng: np.random.Generator, count: int, as_of: dt.date, users: dict[str, User]) -> list[_Plan]:
+def _accounts_create(
+    *, rng: np.random.Generator, count: int, as_of: dt.date, users: dict[str, User], events_per_user_day: float
+) -> list[_Plan]:
     """Plan and write the accounts (parents before their subsidiaries) with their usage profiles."""
     segments = _quota(rng, count, SEGMENT_SHARES)
     statuses = _quota(rng, count, STATUS_SHARES)
@@ -346,7 +358,7 @@ def _accounts_create(*, rng: np.random.Generator, count: int, as_of: dt.date, us
         plan = _Plan(number=i + 1, account=account, currency=currency, pattern=patterns[i])
         if status != Account.Status.PROSPECT:
             plan.contracts = _contracts_plan(rng=rng, plan=plan, as_of=as_of, whale=i == whale)
-            _usage_profile(rng=rng, plan=plan)
+            _usage_profile(rng=rng, plan=plan, events_per_user_day=events_per_user_day)
         plans.append(plan)
     Account.objects.bulk_create([p.account for p in plans if p.account.parent is None], batch_size=BATCH_SIZE)
     Account.objects.bulk_create([p.account for p in plans if p.account.parent is not None], batch_size=BATCH_SIZE)
@@ -439,13 +451,13 @@ def _contracts_plan(*, rng: np.random.Generator, plan: _Plan, as_of: dt.date, wh
     return contracts
 
 
-def _usage_profile(*, rng: np.random.Generator, plan: _Plan) -> None:
+def _usage_profile(*, rng: np.random.Generator, plan: _Plan, events_per_user_day: float) -> None:
     """Product users from the licensed seats and the pattern's utilization; how much and how broadly they use it."""
     last_end = plan.contracts[-1].end_date  # the latest term and its co-termed expansions
     live = [c for c in plan.contracts if c.end_date == last_end and c.status != Contract.Status.CANCELLED]
     utilization = rng.uniform(*list(PATTERNS.values())[plan.pattern][1])
     plan.users = max(1, round(sum(c.seats for c in live) * utilization))
-    plan.rate = EVENTS_PER_USER_DAY * rng.lognormal(0, 0.4)
+    plan.rate = events_per_user_day * rng.lognormal(0, 0.4)
     plan.slope = rng.uniform(0.006, 0.018)
     plan.cutoff = int(rng.integers(31, 120))
     plan.skew = rng.uniform(1.5, 3.0)

@@ -201,6 +201,18 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_does_not():
     assert fingerprint()["contracts"] != first["contracts"]
 
 
+def test_the_usage_rate_scales_the_events_and_must_be_positive():
+    load("--accounts=20", "--days=7")
+    usual = UsageEvent.objects.count()
+    load("--accounts=20", "--days=7", "--reset", "--events-per-user-day", str(demo.EVENTS_PER_USER_DAY * 3))
+    tripled = UsageEvent.objects.count()
+
+    assert 2.5 * usual < tripled < 3.5 * usual
+    for rate in ("0", "-1", "nan"):
+        with pytest.raises(CommandError, match="not a positive rate"):
+            load("--accounts=5", "--days=1", "--reset", "--events-per-user-day", rate)
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="compares COPY with the row-by-batch writer")
 def test_copy_writes_the_same_events_as_the_batch_insert(monkeypatch):
     load("--accounts=15", "--days=7")

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import DEMO_PASSWORD, DemoDataExists, DemoUserConflict, demo_load
+from accounts.demo import DEMO_PASSWORD, EVENTS_PER_USER_DAY, DemoDataExists, DemoUserConflict, demo_load
 
 
 def _positive(value: str) -> int:
@@ -14,6 +14,13 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return number
+
+
+def _positive_rate(value: str) -> float:
+    rate = float(value)
+    if not rate > 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive rate")
+    return rate
 
 
 class Command(BaseCommand):
@@ -32,6 +39,12 @@ class Command(BaseCommand):
             default=None,
             help="Evaluation date, YYYY-MM-DD (default today, UTC).",
         )
+        parser.add_argument(
+            "--events-per-user-day",
+            type=_positive_rate,
+            default=EVENTS_PER_USER_DAY,
+            help=f"Mean product events per user per day, before each account's factor (default {EVENTS_PER_USER_DAY}).",
+        )
         existing = parser.add_mutually_exclusive_group()
         existing.add_argument("--if-empty", action="store_true", help="Do nothing if any account exists.")
         existing.add_argument("--reset", action="store_true", help="Delete the previous demo data first.")
@@ -46,6 +59,7 @@ class Command(BaseCommand):
                 days=options["days"],
                 as_of=as_of,
                 reset=options["reset"],
+                events_per_user_day=options["events_per_user_day"],
             )
         except DemoDataExists as exc:
             if options["if_empty"]:
