@@ -211,9 +211,12 @@ class UsageInbox(models.Model):
     ``usage_rollups_fold`` moves them into the rollups set-based, seconds later and before every night."""
 
     id = models.BigAutoField(primary_key=True)
-    # No index on the account: the queue is short-lived and read in id order, and every ingested batch would pay
-    # for maintaining one.
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Neither an index nor a database constraint on the account: the queue is short-lived and read in id order,
+    # and each row is written with its usage event, whose foreign key already checks the account in the same
+    # transaction; deleting an account still deletes its queued rows (Django's cascade).
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     user_id = models.CharField(max_length=200, blank=True)
     event = models.CharField(max_length=200)
     occurred_at = models.DateTimeField()

@@ -155,7 +155,16 @@ def main() -> None:
     print(f"prepared {len(bodies):,} batches: {expected}")
 
     port = _free_port()
-    env = {**os.environ, "INGEST_RATE_LIMIT_PER_SECOND": "0", "REDIS_URL": "redis://127.0.0.1:6379/14"}
+    env = {
+        **os.environ,
+        # The production settings (persistent database connections, no debug), on plain HTTP.
+        "DJANGO_SETTINGS_MODULE": "csm_platform.settings.production",
+        "SECRET_KEY": "bench-only-not-a-secret",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "INGEST_RATE_LIMIT_PER_SECOND": "0",
+        "REDIS_URL": "redis://127.0.0.1:6379/14",
+    }
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -174,7 +183,7 @@ def main() -> None:
     try:
         for _ in range(100):
             try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/admin/login/")
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/v1/batch")
                 break
             except OSError:
                 time.sleep(0.2)
