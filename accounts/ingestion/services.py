@@ -18,24 +18,21 @@ Mapping (../shared/DOMAIN.md, "Entities" and "Usage"):
 - A call is stored once per ``(source, messageId)``, for good: the unique constraint of ``UsageEvent`` (and of
   ``QuarantinedEvent``) is permanent, so a re-send (the clients resend on retry) is a duplicate whenever it comes.
 
-The hot path is a handful of queries per batch whatever its size, in one transaction: accounts and contacts for the
-whole batch are read with one query each; events go in with one ``INSERT ... SELECT FROM json_to_recordset(...) ON
-CONFLICT DO NOTHING RETURNING`` on PostgreSQL (no model instance per event), with ``bulk_create`` elsewhere; the
-newly stored events are queued for the rollups (``usage_events_queue``), which a fold moments later brings up to
-date; the caller schedules it.
+Each call is checked and extracted by ``calls``. The hot path is a handful of queries per batch whatever its size,
+in one transaction: accounts and contacts for the whole batch are read with one query each; on PostgreSQL events go
+in with one ``INSERT ... SELECT FROM json_to_recordset(...) ON CONFLICT DO NOTHING RETURNING`` that also queues the
+newly stored ones for the rollups (no model instance per event); elsewhere ``bulk_create`` then
+``usage_events_queue``. A fold moments later brings the rollups up to date; the caller schedules it.
 """
 
 import datetime as dt
-import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 import orjson
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,32 +41,27 @@ from accounts.models import Account, Contact, QuarantinedEvent, Source, UsageEve
 from accounts.usage.services import usage_events_queue
 
 from .auth import write_key_cache_clear, write_key_hash
-
-MAX_CALL_BYTES = 32 * 1024
-MAX_FUTURE = dt.timedelta(hours=24)
-
-TRACK, PAGE, IDENTIFY, GROUP = "track", "page", "identify", "group"
-KINDS = (TRACK, PAGE, IDENTIFY, GROUP)
-PAGE_EVENT = "Page Viewed"
+from .calls import (
+    GROUP,
+    IDENTIFY,
+    PAGE,
+    TRACK,
+    BatchRejected,
+    Call,
+    InvalidCall,
+    account_traits,
+    call_parse,
+    contact_traits,
+    parse_time,
+)
 
 REASON_UNKNOWN_GROUP = "groupId names no known account yet"
 REASON_UNGROUPED_USER = "user not grouped with an account yet"
 WARNING_PENDING = "quarantined: the contact is created when the user is grouped with a known account"
 
-
-def _max_length(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
-
-
-SOURCE_NAME_MAX = _max_length(Source, "name")
-MESSAGE_ID_MAX = _max_length(UsageEvent, "message_id")
-USER_ID_MAX = _max_length(UsageEvent, "user_id")
-EVENT_MAX = _max_length(UsageEvent, "event")
-GROUP_ID_MAX = _max_length(Account, "external_id")
-ACCOUNT_TRAITS = {"name": _max_length(Account, "name"), "industry": _max_length(Account, "industry")}
-DOMAIN_MAX = _max_length(Account, "domain")
+SOURCE_NAME_MAX = Source._meta.get_field("name").max_length
 CONTACT_FIELDS = ("account_id", "name", "email", "title")
-NAME_MAX, TITLE_MAX, EMAIL_MAX = (_max_length(Contact, name) for name in ("name", "title", "email"))
+
 
 # The batch travels as one JSON document, unpacked into rows by PostgreSQL: one parameter to adapt, one statement
 # whose plan does not depend on the batch size. The same statement queues exactly the rows it inserted for the
@@ -84,24 +76,7 @@ _INSERT_EVENTS = (
     " SELECT account_id, user_id, event, occurred_at FROM stored)"
     " SELECT source_id, message_id FROM stored"
 )
-# Validates a call and measures it in one pass (built once: json.dumps would build it per call). The calls it
-# accepts are plain finite JSON, which the faster orjson then encodes for the database.
-_CALL_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
-
-
 TRACK_HANDLERS: dict[str, Callable[..., str | None]] = {}
-
-
-class BatchRejected(Exception):
-    """The request as a whole is refused (answered 400) and nothing of it is stored."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-class _InvalidCall(Exception):
-    """One call of a batch is invalid: listed in the answer, the rest of the batch is stored."""
 
 
 @dataclass
@@ -116,20 +91,6 @@ class IngestResult:
     released: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Call:
-    index: int
-    kind: str
-    message_id: str
-    user_id: str  # userId, else anonymousId
-    named: bool  # user_id is a userId
-    group_id: str
-    event: str
-    occurred_at: dt.datetime
-    clamped: bool
-    data: dict  # properties (track, page) or traits (identify, group)
 
 
 class _EventRow(NamedTuple):
@@ -153,15 +114,15 @@ def ingest_batch(*, source_id: int, messages: list, received_at: dt.datetime, se
     one transaction. Raises ``BatchRejected`` (nothing stored) for a call over 32 KB or an invalid ``sentAt``."""
     received_at = received_at.astimezone(dt.UTC)
     try:
-        batch_sent_at = _time(sent_at, "sentAt")
-    except _InvalidCall as error:
+        batch_sent_at = parse_time(sent_at, "sentAt")
+    except InvalidCall as error:
         raise BatchRejected("invalid_sent_at", str(error)) from None
     result = IngestResult()
     calls = []
     for index, message in enumerate(messages):
         try:
-            calls.append(_call_parse(message, index=index, received_at=received_at, sent_at=batch_sent_at))
-        except _InvalidCall as error:
+            calls.append(call_parse(message, index=index, received_at=received_at, sent_at=batch_sent_at))
+        except InvalidCall as error:
             message_id = message.get("messageId") if isinstance(message, dict) else None
             result.errors.append(
                 {"index": index, "messageId": message_id if isinstance(message_id, str) else None, "error": str(error)}
@@ -173,14 +134,14 @@ def ingest_batch(*, source_id: int, messages: list, received_at: dt.datetime, se
     return result
 
 
-def _calls_store(calls: list[_Call], *, source_id: int, received_at: dt.datetime, result: IngestResult) -> None:
+def _calls_store(calls: list[Call], *, source_id: int, received_at: dt.datetime, result: IngestResult) -> None:
     events = [c for c in calls if c.kind in (TRACK, PAGE)]
     people = [c for c in calls if c.kind in (IDENTIFY, GROUP)]
     accounts = _accounts_by_external_id({c.group_id for c in calls if c.group_id})
     contacts = _contacts_by_user_id(
         {c.user_id for c in people if c.named} | {c.user_id for c in events if not c.group_id}
     )
-    held: list[tuple[_Call, str]] = []
+    held: list[tuple[Call, str]] = []
     released_account_ids: set[int] = set()
     released_user_ids: set[str] = set()
     if people:
@@ -252,16 +213,16 @@ def _track_handlers_run(stored: list[_EventRow], *, indexes: dict[str, int], res
 
 
 def _people_store(
-    people: list[_Call], *, accounts: dict[str, dict], contacts: dict[str, dict], result: IngestResult
-) -> tuple[set[int], set[str], list[_Call]]:
+    people: list[Call], *, accounts: dict[str, dict], contacts: dict[str, dict], result: IngestResult
+) -> tuple[set[int], set[str], list[Call]]:
     """Upsert the accounts of group calls and the contacts of group/identify calls (in batch order, the last word
     wins). Returns the accounts and users whose quarantined calls may now resolve, and the identify calls of
     users who still have no account."""
-    account_traits: dict[str, dict] = {}
+    traits_by_group: dict[str, dict] = {}
     for c in people:
         if c.kind == GROUP:
-            account_traits.setdefault(c.group_id, {}).update(_account_traits(c.data))
-    grouped_account_ids = _accounts_upsert(account_traits, accounts=accounts)
+            traits_by_group.setdefault(c.group_id, {}).update(account_traits(c.data))
+    grouped_account_ids = _accounts_upsert(traits_by_group, accounts=accounts)
 
     changes: dict[str, dict] = {}
     for c in people:
@@ -271,7 +232,7 @@ def _people_store(
         if c.kind == GROUP:
             change["account_id"] = accounts[c.group_id]["id"]
             continue
-        fields, problems = _contact_traits(c.data)
+        fields, problems = contact_traits(c.data)
         change.update(fields)
         if c.group_id in accounts:
             change["account_id"] = accounts[c.group_id]["id"]
@@ -301,12 +262,12 @@ def _contacts_by_user_id(user_ids: set[str]) -> dict[str, dict]:
     return {row["user_id"]: row for row in rows}
 
 
-def _accounts_upsert(account_traits: dict[str, dict], *, accounts: dict[str, dict]) -> set[int]:
-    """Create the accounts of ``account_traits`` (external_id → traits) that are new, update the ones whose traits
+def _accounts_upsert(traits_by_group: dict[str, dict], *, accounts: dict[str, dict]) -> set[int]:
+    """Create the accounts of ``traits_by_group`` (external_id → traits) that are new, update the ones whose traits
     changed (one upsert), keep ``accounts`` in step; returns the ids of all of them."""
     written = []
-    for external_id in sorted(account_traits):
-        traits = account_traits[external_id]
+    for external_id in sorted(traits_by_group):
+        traits = traits_by_group[external_id]
         current = accounts.get(external_id)
         if current is None:
             written.append(
@@ -330,7 +291,7 @@ def _accounts_upsert(account_traits: dict[str, dict], *, accounts: dict[str, dic
                 "domain": account.domain,
                 "industry": account.industry,
             }
-    return {accounts[external_id]["id"] for external_id in account_traits}
+    return {accounts[external_id]["id"] for external_id in traits_by_group}
 
 
 def _contacts_write(changes: dict[str, dict], *, contacts: dict[str, dict]) -> set[str]:
@@ -405,7 +366,7 @@ def _usage_events_insert(rows: list[_EventRow]) -> list[_EventRow]:
 
 
 def _quarantine_add(
-    held: list[tuple[_Call, str]], *, source_id: int, received_at: dt.datetime, result: IngestResult
+    held: list[tuple[Call, str]], *, source_id: int, received_at: dt.datetime, result: IngestResult
 ) -> int:
     """Quarantine the calls whose account is unknown, once per messageId; returns how many were new."""
     if not held:
@@ -469,7 +430,7 @@ def quarantine_release(*, account_ids: Iterable[int] = (), user_ids: Iterable[st
         for h in held:
             if h["kind"] == IDENTIFY:
                 change = changes.setdefault(h["user_id"], {})
-                change.update(_contact_traits(h["properties"])[0])
+                change.update(contact_traits(h["properties"])[0])
                 if h["user_id"] not in contacts and h["group_id"] in accounts:
                     change["account_id"] = accounts[h["group_id"]]
                 identified.setdefault(h["user_id"], []).append(h["id"])
@@ -499,177 +460,6 @@ def quarantine_release(*, account_ids: Iterable[int] = (), user_ids: Iterable[st
         _track_handlers_run(_usage_events_record(rows), indexes={}, result=IngestResult())
         QuarantinedEvent.objects.filter(id__in=released).delete()
     return len(released)
-
-
-# One call ----------------------------------------------------------------------------------------------------
-
-
-def _call_parse(message: object, *, index: int, received_at: dt.datetime, sent_at: dt.datetime | None) -> _Call:
-    """Validate one call and bring it to the stored shape; raises ``_InvalidCall``, or ``BatchRejected`` when it
-    is over 32 KB."""
-    if not isinstance(message, dict):
-        raise _InvalidCall("a call must be a JSON object")
-    try:
-        text = _CALL_ENCODER.encode(message)
-        size = len(text.encode())
-    except UnicodeEncodeError:
-        raise _InvalidCall("text must be valid Unicode (no lone surrogates)") from None
-    except (ValueError, TypeError, RecursionError):
-        raise _InvalidCall("numbers must be finite and values plain JSON") from None
-    if size > MAX_CALL_BYTES:
-        raise BatchRejected("call_too_large", f"call {index} is {size} bytes; a call may have at most 32 KB")
-    if "\\u0000" in text and _has_nul(message):
-        raise _InvalidCall("text must not contain NUL characters")
-
-    kind = message.get("type")
-    if kind not in KINDS:
-        raise _InvalidCall(f"type must be one of {', '.join(KINDS)}")
-    message_id = _text(message.get("messageId"), "messageId", MESSAGE_ID_MAX)
-    if not message_id:
-        raise _InvalidCall("messageId is required")
-    user_id = _text(message.get("userId"), "userId", USER_ID_MAX)
-    anonymous_id = _text(message.get("anonymousId"), "anonymousId", USER_ID_MAX)
-    context = _object(message.get("context"), "context")
-
-    event, group_id = "", ""
-    if kind == GROUP:
-        data = _object(message.get("traits"), "traits")
-        group_id = _text(message.get("groupId"), "groupId", GROUP_ID_MAX)
-        if not group_id:
-            raise _InvalidCall("groupId is required")
-    elif kind == IDENTIFY:
-        data = _object(message.get("traits"), "traits")
-        if not user_id:
-            raise _InvalidCall("userId is required")
-        company = data.get("company")
-        group_id = (
-            _text(context.get("groupId"), "context.groupId", GROUP_ID_MAX)
-            or _text(data.get("groupId"), "traits.groupId", GROUP_ID_MAX)
-            or (_text(company.get("id"), "traits.company.id", GROUP_ID_MAX) if isinstance(company, dict) else "")
-        )
-    else:
-        data = _object(message.get("properties"), "properties")
-        if not (user_id or anonymous_id):
-            raise _InvalidCall("userId or anonymousId is required")
-        group_id = _text(context.get("groupId"), "context.groupId", GROUP_ID_MAX) or _text(
-            data.get("groupId"), "properties.groupId", GROUP_ID_MAX
-        )
-        if kind == TRACK:
-            event = _text(message.get("event"), "event", EVENT_MAX)
-            if not event:
-                raise _InvalidCall("event is required")
-        else:
-            event = PAGE_EVENT
-            page = {name: message[name] for name in ("name", "category") if message.get(name) is not None}
-            if page:
-                data = page | data
-
-    occurred_at, clamped = _occurred_at(message, received_at=received_at, sent_at=sent_at)
-    return _Call(
-        index, kind, message_id, user_id or anonymous_id, bool(user_id), group_id, event, occurred_at, clamped, data
-    )
-
-
-def _occurred_at(message: dict, *, received_at: dt.datetime, sent_at: dt.datetime | None) -> tuple[dt.datetime, bool]:
-    """When the call happened, by Segment's rules (module docstring), and whether it was clamped."""
-    occurred_at = _time(message.get("timestamp"), "timestamp")
-    if occurred_at is None:
-        original = _time(message.get("originalTimestamp"), "originalTimestamp")
-        sent_at = _time(message.get("sentAt"), "sentAt") or sent_at
-        try:
-            occurred_at = received_at - (sent_at - original) if original and sent_at else original or received_at
-        except OverflowError:
-            raise _InvalidCall("originalTimestamp and sentAt are too far apart") from None
-    if occurred_at - received_at > MAX_FUTURE:
-        return received_at, True
-    return occurred_at, False
-
-
-def _time(value: object, name: str) -> dt.datetime | None:
-    """An ISO 8601 time (UTC when it has no offset), None when absent."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _InvalidCall(f"{name} must be an ISO 8601 time string")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
-    except (ValueError, OverflowError):
-        raise _InvalidCall(f"{name} is not an ISO 8601 time") from None
-
-
-def _text(value: object, name: str, max_length: int) -> str:
-    """An id or name: a string (or an integer, as the clients' ``stringify_id``), "" when absent."""
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _InvalidCall(f"{name} must be a string")
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > max_length:
-        raise _InvalidCall(f"{name} must have at most {max_length} characters")
-    return text
-
-
-def _object(value: object, name: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _InvalidCall(f"{name} must be a JSON object")
-    return value
-
-
-def _has_nul(value: object) -> bool:
-    """Whether a NUL character is in any string of ``value`` (PostgreSQL text and jsonb refuse it)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
-def _string_trait(traits: dict, name: str, max_length: int) -> str | None:
-    value = traits.get(name)
-    return value.strip()[:max_length] if isinstance(value, str) and value.strip() else None
-
-
-def _account_traits(traits: dict) -> dict[str, str]:
-    """The account fields a group call's traits give: name, domain (or the website's host), industry."""
-    fields = {name: value for name, limit in ACCOUNT_TRAITS.items() if (value := _string_trait(traits, name, limit))}
-    domain = _string_trait(traits, "domain", DOMAIN_MAX)
-    website = _string_trait(traits, "website", DOMAIN_MAX)
-    if domain is None and website is not None:
-        try:
-            domain = urlsplit(website).hostname or website
-        except ValueError:
-            domain = website
-    if domain:
-        fields["domain"] = domain
-    return fields
-
-
-def _contact_traits(traits: dict) -> tuple[dict[str, str], list[str]]:
-    """The contact fields an identify call's traits give (email, name, title), and the problems found."""
-    fields, problems = {}, []
-    email = traits.get("email")
-    if email is not None:
-        try:
-            if not isinstance(email, str) or len(email) > EMAIL_MAX:
-                raise ValidationError("not a string")
-            validate_email(email)
-            fields["email"] = email
-        except ValidationError:
-            problems.append("traits.email is not an email address: ignored")
-    name = _string_trait(traits, "name", NAME_MAX)
-    if name is None:
-        parts = [_string_trait(traits, part, NAME_MAX) for part in ("firstName", "lastName")]
-        name = " ".join(part for part in parts if part)[:NAME_MAX] or None
-    if name:
-        fields["name"] = name
-    if title := _string_trait(traits, "title", TITLE_MAX):
-        fields["title"] = title
-    return fields, problems
 
 
 # Write keys --------------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.ingestion.calls import PAGE_EVENT
 from accounts.ingestion.services import (
-    PAGE_EVENT,
     REASON_UNGROUPED_USER,
     REASON_UNKNOWN_GROUP,
     write_key_create,
