@@ -18,9 +18,10 @@ from accounts.models import Account, Contact, UsageEvent
 MAX_CALL_BYTES = 32 * 1024
 MAX_FUTURE = dt.timedelta(hours=24)
 
-TRACK, PAGE, IDENTIFY, GROUP = "track", "page", "identify", "group"
-KINDS = (TRACK, PAGE, IDENTIFY, GROUP)
-PAGE_EVENT = "Page Viewed"
+TRACK, PAGE, SCREEN, IDENTIFY, GROUP = "track", "page", "screen", "identify", "group"
+KINDS = (TRACK, PAGE, SCREEN, IDENTIFY, GROUP)
+USAGE_KINDS = (TRACK, PAGE, SCREEN)  # the calls that become usage events
+PAGE_EVENT, SCREEN_EVENT = "Page Viewed", "Screen Viewed"
 
 
 def _max_length(model, name: str) -> int:
@@ -121,7 +122,7 @@ def call_parse(message: object, *, index: int, received_at: dt.datetime, sent_at
             if not event:
                 raise InvalidCall("event is required")
         else:
-            event = PAGE_EVENT
+            event = PAGE_EVENT if kind == PAGE else SCREEN_EVENT
             page = {name: message[name] for name in ("name", "category") if message.get(name) is not None}
             if page:
                 data = page | data

@@ -8,10 +8,11 @@ Mapping (../shared/DOMAIN.md, "Entities" and "Usage"):
 - ``identify``: updates the contact of ``userId`` (traits ``email``, ``name`` or ``firstName`` + ``lastName``,
   ``title``) and links it to the account named by ``context.groupId``, ``traits.groupId`` or ``traits.company.id``
   when that account is known. A user with no contact and no known account is quarantined and applied when grouped.
-- ``track`` (event ``event``) and ``page`` (event "Page Viewed", the page's ``name`` and ``category`` added to its
-  properties) become usage events of the account named by ``context.groupId``, else ``properties.groupId``, else
-  the account the user (``userId``, else ``anonymousId``) was last grouped with. Calls whose account is unknown
-  are quarantined (``QuarantinedEvent``, shown in the admin) and attached when the account or user appears.
+- ``track`` (event ``event``), ``page`` (event "Page Viewed") and ``screen`` (its mobile twin, event "Screen
+  Viewed"; both with the call's ``name`` and ``category`` added to their properties) become usage events of the
+  account named by ``context.groupId``, else ``properties.groupId``, else the account the user (``userId``, else
+  ``anonymousId``) was last grouped with. Calls whose account is unknown are quarantined (``QuarantinedEvent``,
+  shown in the admin) and attached when the account or user appears.
 - Time (Segment's rules): ``timestamp`` when given; else ``receivedAt - (sentAt - originalTimestamp)``, which
   corrects the sender's clock skew; else ``originalTimestamp``; else ``receivedAt``. A time more than 24 hours
   after ``receivedAt`` is clamped to it and flagged ``timestamp_clamped``.
@@ -44,8 +45,7 @@ from .auth import write_key_cache_clear, write_key_hash
 from .calls import (
     GROUP,
     IDENTIFY,
-    PAGE,
-    TRACK,
+    USAGE_KINDS,
     BatchRejected,
     Call,
     InvalidCall,
@@ -135,7 +135,7 @@ def ingest_batch(*, source_id: int, messages: list, received_at: dt.datetime, se
 
 
 def _calls_store(calls: list[Call], *, source_id: int, received_at: dt.datetime, result: IngestResult) -> None:
-    events = [c for c in calls if c.kind in (TRACK, PAGE)]
+    events = [c for c in calls if c.kind in USAGE_KINDS]
     people = [c for c in calls if c.kind in (IDENTIFY, GROUP)]
     accounts = _accounts_by_external_id({c.group_id for c in calls if c.group_id})
     contacts = _contacts_by_user_id(

@@ -12,4 +12,5 @@ urlpatterns = [
     path("v1/identify", views.tracking_api, {"kind": "identify"}, name="identify"),
     path("v1/group", views.tracking_api, {"kind": "group"}, name="group"),
     path("v1/page", views.tracking_api, {"kind": "page"}, name="page"),
+    path("v1/screen", views.tracking_api, {"kind": "screen"}, name="screen"),
 ]

@@ -1,4 +1,5 @@
-"""The Segment HTTP Tracking API: ``POST /v1/batch``, ``/v1/track``, ``/v1/identify``, ``/v1/group``, ``/v1/page``.
+"""The Segment HTTP Tracking API: ``POST /v1/batch``, ``/v1/track``, ``/v1/identify``, ``/v1/group``, ``/v1/page``,
+``/v1/screen``.
 
 Each request is read (at most 500 KB, gzip accepted), authenticated (HTTP Basic with the write key as user name,
 or ``writeKey`` in the body), rate limited per key, and handed to ``ingest_batch``. Answers are JSON:

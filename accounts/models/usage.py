@@ -76,7 +76,7 @@ class QuarantinedEvent(models.Model):
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="quarantined_events")
     message_id = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, help_text=_("track or page"))
+    kind = models.CharField(max_length=20, help_text=_("track, page, screen or identify"))
     user_id = models.CharField(max_length=200, blank=True)
     group_id = models.CharField(max_length=100, blank=True)
     event = models.CharField(max_length=200)

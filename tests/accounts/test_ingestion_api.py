@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.ingestion.calls import PAGE_EVENT
+from accounts.ingestion.calls import PAGE_EVENT, SCREEN_EVENT
 from accounts.ingestion.services import (
     REASON_UNGROUPED_USER,
     REASON_UNKNOWN_GROUP,
@@ -76,6 +76,7 @@ def _batch(*calls, **extra):
         ("/v1/identify", {"messageId": "m1", "userId": "u1", "traits": {"email": "ann@acme.test"}}),
         ("/v1/group", {"messageId": "m1", "userId": "u1", "groupId": "ACME"}),
         ("/v1/page", {"messageId": "m1", "userId": "u1", "name": "Home"}),
+        ("/v1/screen", {"messageId": "m1", "userId": "u1", "name": "Home"}),
     ],
 )
 def test_each_path_answers_200_without_csrf_token(write_key, path, body):
@@ -369,6 +370,18 @@ def test_track_goes_to_the_context_group_then_properties_group_then_the_users_la
         "prop": globex.pk,
         "user": initech.pk,
     }
+
+
+def test_screen_becomes_screen_viewed_with_its_name(post):
+    AccountFactory(external_id="ACME")
+    screen = {"type": "screen", "messageId": "s1", "userId": "u1", "name": "Dashboard", "context": {"groupId": "ACME"}}
+
+    response = post(body=_batch(screen))
+
+    assert response.json()["errors"] == []
+    event = UsageEvent.objects.get()
+    assert (event.event, event.properties) == (SCREEN_EVENT, {"name": "Dashboard"})
+    assert UsageDay.objects.get().events == 1
 
 
 def test_page_becomes_page_viewed_with_its_name(post):
