@@ -265,7 +265,7 @@ def test_a_failure_leaves_nothing_half_written(monkeypatch):
     def fail(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo, "_activities_create", fail)
+    monkeypatch.setattr(demo, "activities_create", fail)
 
     with pytest.raises(RuntimeError):
         load("--accounts=5", "--days=1")

@@ -1,0 +1,132 @@
+"""The demo data set behind ``manage.py load_demo``: users, accounts, contracts, contacts, activities and usage.
+
+Everything comes from one seed and the evaluation date ``as_of``: the same pair gives the same rows. Usage is
+generated and written set-based, a chunk of accounts at a time (numpy arrays, then ``COPY`` on PostgreSQL or a
+batched ``executemany`` on SQLite), so benchmark sizes (10,000 accounts × 90 days ≈ 19M events, about 20 per
+account-day) never sit in memory; the usage rollups are rebuilt from the raw events at the end.
+Demo rows are recognisable for ``demo_reset``: accounts by their ``DEMO-`` id, users by their demo e-mail domain.
+
+``demo_load`` and ``demo_reset`` live here; the demo users and their teams in ``cast``, the fixed ingredients
+(segment profiles, shares, word lists, features) in ``constants``, the book of business (accounts, contracts,
+exchange rates, contacts, activities) in ``book``, and the usage events with their writers in ``events``.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+
+from ..models import Account, Activity, Contact, Contract, Source, Team, UsageEvent
+from ..usage.services import usage_rollups_rebuild
+from .book import (
+    Plan,
+    accounts_create,
+    activities_create,
+    contacts_create,
+    contracts_create,
+    exchange_rates_create,
+)
+from .cast import DEMO_PASSWORD, DEMO_TEAMS, DEMO_USERS, DemoUser, DemoUserConflict, demo_users, users_create
+from .constants import (
+    CHUNK_ACCOUNTS,
+    CHUNK_EVENTS,
+    DEMO_SOURCE,
+    EVENTS_PER_USER_DAY,
+    EXTERNAL_ID_PREFIX,
+    FEATURES,
+    REGIONS,
+)
+from .events import EVENT_WRITERS, usage_events_create
+
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_USERS",
+    "EVENTS_PER_USER_DAY",
+    "EVENT_WRITERS",
+    "FEATURES",
+    "REGIONS",
+    "DemoDataExists",
+    "DemoSummary",
+    "DemoUserConflict",
+    "demo_load",
+    "demo_reset",
+]
+
+
+class DemoDataExists(Exception):
+    """The database already has accounts: the demo loads into an empty database or replaces its own data."""
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    users: tuple[DemoUser, ...]
+    counts: dict[str, int]
+
+
+@transaction.atomic
+def demo_load(
+    *,
+    seed: int,
+    accounts: int,
+    days: int,
+    as_of: dt.date,
+    reset: bool = False,
+    events_per_user_day: float = EVENTS_PER_USER_DAY,
+) -> DemoSummary:
+    """Load the demo data set in one transaction. With ``reset`` the previous demo data is deleted first;
+    without it, existing accounts raise ``DemoDataExists``."""
+    if reset:
+        demo_reset()
+    elif Account.objects.exists():
+        raise DemoDataExists("The database already has accounts.")
+    rng_accounts, rng_people, rng_usage = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+    users = users_create()
+    plans = accounts_create(
+        rng=rng_accounts, count=accounts, as_of=as_of, users=users, events_per_user_day=events_per_user_day
+    )
+    counts = {
+        "teams": len(DEMO_TEAMS),
+        "users": len(users),
+        "accounts": len(plans),
+        "contracts": contracts_create(plans=plans),
+        "exchange rates": exchange_rates_create(as_of=as_of),
+        "contacts": 0,
+        "activities": 0,
+        "usage events": 0,
+    }
+    source = Source.objects.create(name=DEMO_SOURCE)
+    for chunk in _chunks(plans=plans, days=days):
+        counts["contacts"] += contacts_create(rng=rng_people, plans=chunk, as_of=as_of)
+        counts["activities"] += activities_create(rng=rng_people, plans=chunk, as_of=as_of)
+        counts["usage events"] += usage_events_create(rng=rng_usage, plans=chunk, days=days, as_of=as_of, source=source)
+    counts["usage rollup rows"] = sum(usage_rollups_rebuild().rows.values())
+    return DemoSummary(users=DEMO_USERS, counts=counts)
+
+
+@transaction.atomic
+def demo_reset() -> None:
+    """Delete what the demo loader made: its accounts with their rows, its source, users and teams."""
+    demo_accounts = Account.objects.filter(external_id__startswith=EXTERNAL_ID_PREFIX)
+    UsageEvent.objects.filter(source__name=DEMO_SOURCE).delete()
+    Activity.objects.filter(account__in=demo_accounts).delete()
+    Contact.objects.filter(account__in=demo_accounts).delete()
+    Contract.objects.filter(account__in=demo_accounts).delete()
+    demo_accounts.delete()
+    Source.objects.filter(name=DEMO_SOURCE).delete()
+    demo_users().delete()
+    Team.objects.filter(name__in=DEMO_TEAMS, members__isnull=True).delete()
+
+
+def _chunks(*, plans: list[Plan], days: int) -> Iterator[list[Plan]]:
+    """Consecutive groups of plans holding about ``CHUNK_EVENTS`` expected events (or ``CHUNK_ACCOUNTS``)."""
+    chunk, expected = [], 0.0
+    for plan in plans:
+        chunk.append(plan)
+        expected += plan.users * plan.rate * days if plan.account.status == Account.Status.ACTIVE else 0
+        if expected >= CHUNK_EVENTS or len(chunk) >= CHUNK_ACCOUNTS:
+            yield chunk
+            chunk, expected = [], 0.0
+    if chunk:
+        yield chunk
