@@ -7,7 +7,7 @@ Every column becomes either **numeric** (float, NaN for missing) or **categorica
   the blank ``TotalCharges`` of the public telco data set);
 - datetimes, and text that parses as ISO dates, become numbers of days: days *before the row's time* when the
   model has a ``time_column`` (a signup date becomes tenure at the decision), else days since 1970-01-01;
-  timedeltas become days;
+  timedeltas become days; infinities and magnitudes beyond 1e150 are missing;
 - anything else (object, string, category) is categorical; blank strings are missing.
 
 Columns are dropped, with the reason kept for the model card, when they are entirely missing, constant
@@ -28,6 +28,7 @@ STRICT_ID_TOKENS = frozenset({"id", "ids", "uuid", "guid", "key"})
 BOOLEAN_TEXT = {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 DAY_SECONDS = 86_400.0
+MAX_MAGNITUDE = 1e150  # beyond it a value is missing: infinities, and numbers whose squares overflow the scaler
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -100,7 +101,7 @@ def convert(series: pd.Series, source: str, times: pd.Series | None) -> pd.Serie
     if source == "categorical":
         return _text(series)
     numbers = _numbers(series, source, times)
-    return pd.Series(np.where(np.isinf(numbers), np.nan, numbers), index=series.index)
+    return pd.Series(np.where(np.abs(numbers) > MAX_MAGNITUDE, np.nan, numbers), index=series.index)
 
 
 def _numbers(series: pd.Series, source: str, times: pd.Series | None) -> np.ndarray:

@@ -39,6 +39,8 @@ CALIBRATION_FOLDS = 3
 LARGE_ROWS = 20_000
 TWO_FOLD_CALIBRATION_ROWS = 5_000
 PROBABILITY_FLOOR = 1e-4
+MIN_PRESENT = 20  # values a numeric column needs in the fit data for the trees (their largest min_samples_leaf)
+OCCLUSION_ROWS = 200_000  # rows per prediction call when explaining: occluded copies of several columns at once
 
 
 class Winsorize(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -67,12 +69,14 @@ class Winsorize(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
 
 class EmptyColumnsAsZero(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
-    """Columns with no value at all in the fit data become 0 (a constant the trees ignore): a fold trained on the
-    oldest decisions may predate a feature (usage data that starts later), and the binner cannot bin nothing."""
+    """Columns with (almost) no value in the fit data become 0 (a constant the trees ignore): a fold trained on the
+    oldest decisions may predate a feature (usage data that starts later), and the binner cannot bin nothing. Fewer
+    than ``MIN_PRESENT`` values count as none: no leaf could hold them, and early stopping's own validation split
+    could take them all, leaving the binner nothing again."""
 
     def fit(self, X, y=None):
         values = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan")
-        self.empty_ = np.isnan(values).all(axis=0)
+        self.empty_ = (~np.isnan(values)).sum(axis=0) < MIN_PRESENT
         return self
 
     def transform(self, X):
@@ -250,18 +254,22 @@ def linear_contributions(base: Pipeline, clean: pd.DataFrame, centre: np.ndarray
 def occlusion_contributions(base: Pipeline, clean: pd.DataFrame, schema: FeatureSchema, reference: pd.DataFrame):
     """decision(row) − decision(row with this column set to its reference value), one column at a time.
 
-    Works on the encoded matrix, so each column costs one batched prediction over all rows.
+    Works on the encoded matrix; the occluded copies of as many columns as fit in ``OCCLUSION_ROWS`` rows go
+    through one prediction call, so a wide model does not pay one call per column.
     """
     prep, model = base.named_steps["prep"], base.named_steps["model"]
     encoded = prep.transform(clean)
     typical = prep.transform(reference)[0]
     order = schema.internal_names(schema.numeric) + schema.internal_names(schema.categorical)
+    columns = [order.index(schema.internal(position)) for position in range(len(schema.used))]
+    rows = len(clean)
     full = model.decision_function(encoded)
-    out = np.zeros((len(clean), len(schema.used)))
-    for position in range(len(schema.used)):
-        column = order.index(schema.internal(position))
-        kept = encoded[:, column].copy()
-        encoded[:, column] = typical[column]
-        out[:, position] = full - model.decision_function(encoded)
-        encoded[:, column] = kept
+    out = np.zeros((rows, len(columns)))
+    per_call = max(1, OCCLUSION_ROWS // max(rows, 1))
+    for start in range(0, len(columns), per_call):
+        group = columns[start : start + per_call]
+        occluded = np.tile(encoded, (len(group), 1))
+        for k, column in enumerate(group):
+            occluded[k * rows : (k + 1) * rows, column] = typical[column]
+        out[:, start : start + len(group)] = (full - model.decision_function(occluded).reshape(len(group), rows)).T
     return out

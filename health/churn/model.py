@@ -182,8 +182,8 @@ class ChurnModel:
             if unique and set(labels.index) == set(frame.index):
                 labels = labels.reindex(frame.index)
         labels = pd.Series(labels.array, index=frame.index, name=labels.name)
-        if labels.name is not None and labels.name in frame.columns and labels.equals(frame[labels.name]):
-            frame = frame.drop(columns=[labels.name])  # the outcome itself was left among the features
+        if labels.name is not None and labels.name in frame.columns:
+            frame = frame.drop(columns=[labels.name])  # the outcome itself (maybe recoded) left among the features
         if self.time_column is not None and self.time_column not in frame.columns:
             raise ValueError(f"time_column {self.time_column!r} is not a column of features")
         return frame, labels
@@ -330,7 +330,13 @@ class ChurnModel:
     def _frame(self, features) -> pd.DataFrame:
         if not hasattr(self, "columns_"):
             raise NotFittedError("ChurnModel is not fitted yet: call fit(features, churned) first")
-        return features if isinstance(features, pd.DataFrame) else pd.DataFrame(features)
+        if isinstance(features, pd.Series):  # one row indexed by column name, or else one column
+            row = features.index.isin(list(self.columns_)).any()
+            features = features.to_frame().T if row else features.to_frame()
+        frame = features if isinstance(features, pd.DataFrame) else pd.DataFrame(features)
+        if frame.columns.has_duplicates:
+            raise ValueError("features has duplicate column names")
+        return frame
 
     def _clean(self, frame: pd.DataFrame) -> pd.DataFrame:
         return self.schema_.transform(frame, self._times(frame))

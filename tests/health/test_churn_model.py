@@ -335,3 +335,63 @@ def test_a_feature_missing_from_the_oldest_decisions_does_not_break_time_ordered
     model = ChurnModel(time_column="decided_on").fit(frame, churned)
 
     assert model.predict_proba(frame).between(0, 1).all()
+
+
+def test_a_numeric_column_with_a_handful_of_values_never_breaks_the_fit():
+    rng = np.random.default_rng(0)
+    n = 3000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "rare": np.nan})
+    churned = pd.Series((rng.random(n) < 1 / (1 + np.exp(-(2 * frame["a"] - 1.5)))).astype(int))
+    for row in range(0, n, 300):  # early stopping's validation split must not be able to take every value
+        frame["rare"] = np.nan
+        frame.loc[[row, (row + 7) % n], "rare"] = 1.0
+
+        model = ChurnModel(candidates=("gradient_boosting",)).fit(frame, churned)
+
+        assert model.predict_proba(frame).between(0, 1).all()
+
+
+def test_a_row_given_as_a_series_and_duplicate_columns_at_predict():
+    frame, churned = synthetic(600, seed=4)
+    model = ChurnModel().fit(frame, churned)
+
+    one = model.predict_proba(frame.iloc[3])
+
+    assert len(one) == 1
+    assert one.iloc[0] == pytest.approx(model.predict_proba(frame.iloc[[3]]).iloc[0])
+    with pytest.raises(ValueError, match="duplicate column names"):
+        model.predict_proba(pd.concat([frame, frame[["segment"]]], axis=1))
+
+
+def test_astronomic_numbers_are_missing_not_a_crash():
+    frame, churned = synthetic(600, seed=5)
+    frame["huge"] = frame["x0"] * 1e200
+
+    model = ChurnModel().fit(frame, churned)
+
+    assert model.predict_proba(frame).between(0, 1).all()
+
+
+def test_a_column_named_like_the_outcome_is_the_outcome_not_a_feature():
+    frame, churned = telco_like(800, seed=11)
+    frame["Churn"] = churned  # "Yes"/"No" among the features, the outcome given recoded as booleans
+
+    model = ChurnModel().fit(frame, (churned == "Yes").rename("Churn"))
+
+    assert "Churn" not in model.card["features"]
+
+
+def test_tree_contributions_are_each_column_occluded_in_turn():
+    frame, churned = telco_like(900, seed=12)
+    model = ChurnModel(candidates=("gradient_boosting",)).fit(frame, churned)
+    contributions = model.explain(frame.iloc[:50])
+    base = model.base_
+    clean = model._clean(frame.iloc[:50])
+    reference = model.reference_
+    for column in ("tenure", "Contract", "open_tasks"):
+        internal = model.schema_.internal(model.schema_.used.index(column))
+        occluded = clean.copy()
+        occluded[internal] = reference[internal].iloc[0]
+        expected = base.decision_function(clean) - base.decision_function(occluded)
+        assert np.abs(expected).max() > 0
+        assert np.allclose(contributions[column], expected * model.slope_)
