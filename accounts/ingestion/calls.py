@@ -37,7 +37,7 @@ DOMAIN_MAX = _max_length(Account, "domain")
 NAME_MAX, TITLE_MAX, EMAIL_MAX = (_max_length(Contact, name) for name in ("name", "title", "email"))
 
 # Validates a call and measures it in one pass (built once: json.dumps would build it per call). The calls it
-# accepts are plain finite JSON, which the faster orjson then encodes for the database.
+# accepts are plain finite JSON of any integer size and depth.
 _CALL_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 

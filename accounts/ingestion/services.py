@@ -27,6 +27,7 @@ newly stored ones for the rollups (no model instance per event); elsewhere ``bul
 """
 
 import datetime as dt
+import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -335,7 +336,11 @@ def _usage_events_record(rows: list[_EventRow]) -> list[_EventRow]:
 def _usage_events_insert_postgresql(rows: list[_EventRow]) -> list[_EventRow]:
     """One ``INSERT ... SELECT FROM json_to_recordset(...) ON CONFLICT DO NOTHING RETURNING`` that also queues the
     inserted rows; returns them. No model instance."""
-    document = orjson.dumps([row._asdict() for row in rows]).decode()
+    records = [row._asdict() for row in rows]
+    try:
+        document = orjson.dumps(records).decode()
+    except TypeError:  # integers past 64 bits or nesting past orjson's depth: valid JSON the standard library takes
+        document = json.dumps(records, default=dt.datetime.isoformat)
     statement = _INSERT_EVENTS.format(
         events=connection.ops.quote_name(UsageEvent._meta.db_table),
         inbox=connection.ops.quote_name(UsageInbox._meta.db_table),

@@ -351,6 +351,25 @@ def test_odd_but_valid_values_are_stored(post):
     assert stored["naive"].occurred_at == stored["offset"].occurred_at == dt.datetime(2024, 6, 1, 10, tzinfo=dt.UTC)
 
 
+def test_huge_integers_and_deep_nesting_are_stored_directly_and_from_quarantine(post):
+    deep: dict = {"leaf": 1}
+    for _ in range(300):
+        deep = {"d": deep}
+    AccountFactory(external_id="ACME")
+    values = {"big": 10**20, "deep": deep}
+
+    response = post(
+        body=_batch(call("now", group="ACME", properties=values), call("held", group="LATER", properties=values))
+    )
+    released = post(body=_batch({"type": "group", "messageId": "g", "userId": "u1", "groupId": "LATER"}))
+    post(body=_batch(call("later", group="LATER", properties=values)))
+
+    assert response.status_code == released.status_code == 200
+    assert released.json()["released"] == 1
+    stored = {e.message_id: e.properties for e in UsageEvent.objects.all()}
+    assert stored == {"now": values, "held": values, "later": values}
+
+
 # Mapping -------------------------------------------------------------------------------------------------------
 
 
