@@ -19,7 +19,7 @@ import numpy as np
 from django.db import transaction
 
 from ..models import Account, Activity, Contact, Contract, Source, Team, UsageEvent
-from ..usage.services import usage_rollups_rebuild
+from ..usage.services import statistics_refresh, usage_rollups_rebuild
 from .book import (
     Plan,
     accounts_create,
@@ -102,6 +102,8 @@ def demo_load(
         counts["activities"] += activities_create(rng=rng_people, plans=chunk, as_of=as_of)
         counts["usage events"] += usage_events_create(rng=rng_usage, plans=chunk, days=days, as_of=as_of, source=source)
     counts["usage rollup rows"] = sum(usage_rollups_rebuild().rows.values())
+    # The rebuild refreshes the rollups' statistics once committed; the raw tables loaded here need theirs too.
+    transaction.on_commit(lambda: statistics_refresh(tables_of=[Account, Contract, Contact, Activity, UsageEvent]))
     return DemoSummary(users=DEMO_USERS, counts=counts)
 
 

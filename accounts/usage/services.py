@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from django.db import connection, models, transaction
 
 from ..models import (
+    Account,
     AccountFeatureUsage,
     AccountUserUsage,
     Feature,
@@ -126,7 +127,8 @@ def usage_rollups_fold(*, limit: int = FOLD_BATCH, wait: bool = False) -> int:
         queued = list(
             UsageInbox.objects.order_by("id")[:limit].values_list("id", "account_id", "user_id", "event", "occurred_at")
         )
-        usage_rollups_add(events=[row[1:] for row in queued])
+        known = set(Account.objects.filter(id__in={row[1] for row in queued}).values_list("id", flat=True))
+        usage_rollups_add(events=[row[1:] for row in queued if row[1] in known])
         UsageInbox.objects.filter(id__in=[row[0] for row in queued]).delete()
         return len(queued)
     with connection.cursor() as cursor:
@@ -145,6 +147,12 @@ def usage_rollups_fold(*, limit: int = FOLD_BATCH, wait: bool = False) -> int:
             [limit],
         )
         moved = cursor.rowcount
+        # The inbox has no foreign key: rows of an account deleted outside Django are dropped, not folded.
+        account = _column(UsageInbox, "account")
+        cursor.execute(
+            f"DELETE FROM {FOLD_TABLE} f WHERE NOT EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM {_table(Account)} a WHERE a.{_column(Account, 'id')} = f.{account})"
+        )
     if moved:
         _features_insert_select(source=FOLD_TABLE, account_ids=None)
         for rollup in ROLLUPS:
@@ -188,13 +196,18 @@ def usage_rollups_rebuild(*, account_ids: Iterable[int] | None = None) -> Rebuil
         scope = rollup.model.objects.all() if ids is None else rollup.model.objects.filter(account_id__in=ids)
         scope.delete()
         rows[rollup.model.__name__] = _rollup_insert_select(rollup=rollup, source=_table(UsageEvent), account_ids=ids)
-    if connection.vendor == "postgresql":
-        # Fresh planner statistics for the tables just filled: until autovacuum gets to them, queries over the
-        # rollups would be planned for empty tables.
-        tables = ", ".join(_table(model) for model in (UsageEvent, Feature, *(rollup.model for rollup in ROLLUPS)))
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {tables}")
+    if ids is None:
+        # Fresh planner statistics for the tables just refilled, once committed (the raw events stay unlocked
+        # meanwhile): until autovacuum gets to them, queries over the rollups are planned for empty tables.
+        transaction.on_commit(lambda: statistics_refresh(tables_of=[Feature, *(rollup.model for rollup in ROLLUPS)]))
     return RebuildSummary(events=raw.count(), features_created=features_created, rows=rows)
+
+
+def statistics_refresh(*, tables_of: Iterable[type[models.Model]]) -> None:
+    """``ANALYZE`` the tables of the models ``tables_of`` after a bulk load (PostgreSQL; elsewhere nothing to do)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(_table(model) for model in tables_of)}")
 
 
 def _rollup_aggregate(*, rollup: Rollup, events: Sequence[_Event]) -> list[tuple]:

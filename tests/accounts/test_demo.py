@@ -208,7 +208,7 @@ def test_the_usage_rate_scales_the_events_and_must_be_positive():
     tripled = UsageEvent.objects.count()
 
     assert 2.5 * usual < tripled < 3.5 * usual
-    for rate in ("0", "-1", "nan"):
+    for rate in ("0", "-1", "nan", "inf"):
         with pytest.raises(CommandError, match="not a positive rate"):
             load("--accounts=5", "--days=1", "--reset", "--events-per-user-day", rate)
 

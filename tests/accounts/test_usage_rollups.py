@@ -254,10 +254,11 @@ def test_rebuild_of_some_accounts_leaves_the_others_alone_and_fills_the_catalog(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's")
-def test_rebuild_leaves_fresh_planner_statistics_for_the_tables_it_filled():
+def test_rebuild_leaves_fresh_planner_statistics_for_the_tables_it_filled(django_capture_on_commit_callbacks):
     account = AccountFactory()
     ingest([(account.id, f"u{n}", "login", dt.datetime(2024, 3, 1 + n, tzinfo=UTC)) for n in range(5)])
-    usage_rollups_rebuild()
+    with django_capture_on_commit_callbacks(execute=True):
+        usage_rollups_rebuild()
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -367,3 +368,15 @@ def test_folding_the_queue_equals_folding_directly_and_empties_it():
     assert usage_rollups_fold() == 50
     assert usage_rollups_fold() == 0
     assert rollups_snapshot() == direct
+
+
+def test_queued_rows_of_an_account_deleted_behind_djangos_back_are_dropped_not_folded():
+    kept = AccountFactory().pk
+    events = random_events(random.Random(8), [kept], 30)
+    usage_events_queue(events=events)
+    usage_events_queue(events=[(kept + 1000, "u1", "login", dt.datetime(2024, 3, 1, tzinfo=UTC))])  # no such account
+
+    assert usage_rollups_fold() == 31
+
+    assert {account_id for account_id, _, _ in rollups_snapshot()["days"]} == {kept}
+    assert sum(events for _, _, events in rollups_snapshot()["days"]) == 30

@@ -2,6 +2,7 @@
 
 import argparse
 import datetime as dt
+import math
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,7 +19,7 @@ def _positive(value: str) -> int:
 
 def _positive_rate(value: str) -> float:
     rate = float(value)
-    if not rate > 0:
+    if not (math.isfinite(rate) and rate > 0):
         raise argparse.ArgumentTypeError(f"{value} is not a positive rate")
     return rate
 
