@@ -10,7 +10,7 @@ before the night (health trends read it). Then:
 2. the night runs as in production: ``recompute_nightly`` sent to real Celery workers (``--workers`` processes,
    Redis broker) that fold the queued events into the rollups, write the revenue snapshot, then fan the account
    chunks out as a chord. Timed from sending the task to the run's end; peak memory is the largest sum, sampled
-   every 0.1 s, of the resident memory of the worker's processes;
+   every 0.1 s, of the proportional set size of the worker's processes;
 3. the baseline, in the same run: a bare SQL aggregate of the 30-day usage metrics over the raw events.
 Prints accounts/s, peak memory, and the ratio of the night to the baseline.
 """
@@ -18,6 +18,7 @@ Prints accounts/s, peak memory, and the ratio of the night to the baseline.
 import argparse
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +31,7 @@ EVENTS_PER_USER_DAY = 0.575  # the demo's usage rate scaled so that 10,000 accou
 
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own: the bench purges its queue
+NIGHT_TIMEOUT = 30 * 60
 
 
 def _django(database: str) -> None:
@@ -126,22 +128,28 @@ def _new_day_arrives(day: dt.date) -> tuple[int, float]:
     return len(messages), time.perf_counter() - started
 
 
-def _tree_rss_mib(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants, in MiB (Linux /proc)."""
-    parents, rss = {}, {}
+def _tree_pss_mib(root: int) -> float:
+    """Proportional set size of ``root`` and all its descendants, in MiB (Linux /proc): pages shared between the
+    prefork processes count once in all, not once per process."""
+    parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError):
             continue  # the process ended meanwhile
-        pid = int(stat.parent.name)
-        parents[pid], rss[pid] = int(fields[1]), int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
     tree, frontier = {root}, [root]
     while frontier:
         children = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
         tree.update(children)
         frontier = children
-    return sum(rss.get(pid, 0) for pid in tree) / 2**20
+    total_kib = 0
+    for pid in tree:
+        try:
+            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        total_kib += sum(int(line.split()[1]) for line in lines if line.startswith("Pss:"))
+    return total_kib / 1024
 
 
 def _worker(workers: int) -> subprocess.Popen:
@@ -149,22 +157,27 @@ def _worker(workers: int) -> subprocess.Popen:
     from csm_platform.celery import app
 
     app.control.purge()
+    name = f"bench-recompute-{os.getpid()}@{socket.gethostname()}"
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "--quiet", "-A", "csm_platform", "worker", f"--concurrency={workers}"]
-        + ["--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+        + [f"--hostname={name}", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
         cwd=ROOT,
         env=os.environ,
     )
     deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
+    while not any(name in reply for reply in app.control.ping(timeout=0.5)):
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("the Celery worker did not start")
+    others = [host for reply in app.control.ping(timeout=0.5) for host in reply if host != name]
+    if others:
+        process.terminate()
+        raise RuntimeError(f"other workers listen on {REDIS_URL} and would take tasks: {', '.join(others)}")
     return process
 
 
-def _night(day: dt.date, workers: int) -> tuple[float, float]:
-    """The night on real workers: seconds from sending ``recompute_nightly`` to the run's end, and the peak
-    resident memory of the worker's processes in MiB."""
+def _night(day: dt.date, workers: int) -> tuple[float, float, int]:
+    """The night on real workers: seconds from sending ``recompute_nightly`` to the run's end, the peak memory of
+    the worker's processes in MiB, and the accounts the run scored. The night must be a fresh one (``main``)."""
     from health.models import RecomputeRun
     from health.tasks import recompute_nightly
 
@@ -173,7 +186,7 @@ def _night(day: dt.date, workers: int) -> tuple[float, float]:
 
     def sample() -> None:
         while not done.wait(0.1):
-            peak[0] = max(peak[0], _tree_rss_mib(worker.pid))
+            peak[0] = max(peak[0], _tree_pss_mib(worker.pid))
 
     sampler = threading.Thread(target=sample)
     sampler.start()
@@ -182,6 +195,8 @@ def _night(day: dt.date, workers: int) -> tuple[float, float]:
         recompute_nightly.delay(day.isoformat())
         finished = {RecomputeRun.Status.SUCCEEDED, RecomputeRun.Status.FAILED}
         while not RecomputeRun.objects.filter(as_of=day, status__in=finished).exists():
+            if time.perf_counter() - started > NIGHT_TIMEOUT:
+                raise RuntimeError(f"the night did not finish in {NIGHT_TIMEOUT} s")
             time.sleep(0.05)
         seconds = time.perf_counter() - started
     finally:
@@ -189,12 +204,12 @@ def _night(day: dt.date, workers: int) -> tuple[float, float]:
         sampler.join()
         worker.terminate()
         worker.wait()
-    run = RecomputeRun.objects.filter(as_of=day).latest("started_at")
-    if run.status != RecomputeRun.Status.SUCCEEDED:
-        raise RuntimeError(f"the night failed: {run.errors}")
+    run = RecomputeRun.objects.get(as_of=day)
+    if run.status != RecomputeRun.Status.SUCCEEDED or run.attempt != 1:
+        raise RuntimeError(f"the night did not succeed in one attempt: {run.status}, {run.errors}")
     steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in run.timings.items())
-    print(f"the run: {run.counts.get('accounts', 0):,} accounts in {run.counts.get('chunks', 0)} chunks; {steps}")
-    return seconds, peak[0]
+    print(f"the run: {run.counts['accounts']:,} accounts in {run.counts['chunks']} chunks; {steps}")
+    return seconds, peak[0], run.counts["accounts"]
 
 
 def _baseline(day: dt.date) -> float:
@@ -256,20 +271,20 @@ def main() -> None:
     from accounts.models import Account, UsageEvent
     from health.models import RecomputeRun
 
-    last = RecomputeRun.objects.filter(status=RecomputeRun.Status.SUCCEEDED, as_of__gt=AS_OF).order_by("-as_of")
-    night = (last.values_list("as_of", flat=True).first() or AS_OF) + dt.timedelta(days=1)
+    # The day after the last night tried: a night left unfinished by an interrupted run is never resumed and timed.
+    last = RecomputeRun.objects.filter(as_of__gt=AS_OF).order_by("-as_of").values_list("as_of", flat=True).first()
+    night = (last or AS_OF) + dt.timedelta(days=1)
     _history(night)
     arrived, ingest_seconds = _new_day_arrives(night)
     if arrived:
         rate = arrived / ingest_seconds
         print(f"new day {night}: {arrived:,} events ingested in {ingest_seconds:.1f}s ({rate:,.0f} events/s)")
-    seconds, peak_mib = _night(night, args.workers)
+    seconds, peak_mib, scored = _night(night, args.workers)
     baseline = _baseline(night)
-    accounts = Account.objects.count()
-    print(f"book: {accounts:,} accounts, {UsageEvent.objects.count():,} usage events")
+    print(f"book: {Account.objects.count():,} accounts, {UsageEvent.objects.count():,} usage events")
     print(
-        f"nightly run: {seconds:.1f}s, {accounts / seconds:,.0f} accounts/s, peak memory {peak_mib:,.0f} MiB "
-        f"({args.workers} worker processes)"
+        f"nightly run: {seconds:.1f}s, {scored / seconds:,.0f} scored accounts/s, peak memory {peak_mib:,.0f} MiB "
+        f"(proportional set size of the worker's {args.workers} processes)"
     )
     print(f"baseline (bare SQL 30-day usage aggregate over raw events): {baseline:.1f}s")
     print(f"ratio night / baseline: {seconds / baseline:.2f}")
