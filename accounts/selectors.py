@@ -152,17 +152,34 @@ def first_contract_starts(*, as_of: dt.date, account_ids: Iterable[int]) -> dict
     return dict(rows)
 
 
-def accounts_with_engaged_sponsor(*, as_of: dt.date, account_ids: Iterable[int], days: int) -> set[int]:
-    """Accounts with an active executive sponsor engaged in ``(as_of − days, as_of]``: a touch logged with the
-    sponsor in that window, or the sponsor's ``last_engaged_at`` in it."""
-    ids = list(account_ids)
-    start, end = _day_end(as_of - dt.timedelta(days=days)), _day_end(as_of)
+def last_sponsor_engagement(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
+    """The last day (UTC) an active executive sponsor of each account was engaged on or before ``as_of``: a touch
+    logged with the sponsor, or the sponsor's ``last_engaged_at``. Accounts never engaged are absent."""
+    ids, end = list(account_ids), _day_end(as_of)
     sponsors = Contact.objects.filter(account_id__in=ids, is_executive_sponsor=True, active=True)
-    by_touch = Activity.objects.filter(
-        contact__in=sponsors, kind__in=Activity.TOUCH_KINDS, occurred_at__gte=start, occurred_at__lt=end
-    ).values_list("account_id", flat=True)
-    by_field = sponsors.filter(last_engaged_at__gte=start, last_engaged_at__lt=end).values_list("account_id", flat=True)
-    return set(by_touch) | set(by_field)
+    touches = (
+        Activity.objects.filter(contact__in=sponsors, kind__in=Activity.TOUCH_KINDS, occurred_at__lt=end)
+        .values("account_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("account_id", "last")
+    )
+    fields = (
+        sponsors.filter(last_engaged_at__lt=end)
+        .values("account_id")
+        .annotate(last=Max("last_engaged_at"))
+        .values_list("account_id", "last")
+    )
+    result: dict[int, dt.date] = {}
+    for account_id, moment in [*touches, *fields]:
+        result[account_id] = max(result.get(account_id, dt.date.min), moment.astimezone(dt.UTC).date())
+    return result
+
+
+def accounts_with_engaged_sponsor(*, as_of: dt.date, account_ids: Iterable[int], days: int) -> set[int]:
+    """Accounts with an active executive sponsor engaged in ``(as_of − days, as_of]`` (``last_sponsor_engagement``
+    after ``as_of − days``)."""
+    start = as_of - dt.timedelta(days=days)
+    return {a for a, day in last_sponsor_engagement(as_of=as_of, account_ids=account_ids).items() if day > start}
 
 
 def live_seats(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, int]:

@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, DateField, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, DateField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts import selectors as account_selectors
-from accounts.models import Account, Activity, Contact
+from accounts.models import Account
 from health.models import AccountSnapshot
 
 from ..dates import day_end, utc_date
@@ -168,34 +168,11 @@ def _detractor(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occur
     return list(latest.values())
 
 
-def last_sponsor_engagement(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
-    """The last day an active executive sponsor of each account was engaged on or before ``as_of``: a touch logged
-    with the sponsor, or the sponsor's ``last_engaged_at`` (the definition of the executive sponsor measure)."""
-    ids, end = list(account_ids), day_end(as_of)
-    sponsors = Contact.objects.filter(account_id__in=ids, is_executive_sponsor=True, active=True)
-    touches = (
-        Activity.objects.filter(contact__in=sponsors, kind__in=Activity.TOUCH_KINDS, occurred_at__lt=end)
-        .values("account_id")
-        .annotate(last=Max("occurred_at"))
-        .values_list("account_id", "last")
-    )
-    fields = (
-        sponsors.filter(last_engaged_at__lt=end)
-        .values("account_id")
-        .annotate(last=Max("last_engaged_at"))
-        .values_list("account_id", "last")
-    )
-    result: dict[int, dt.date] = {}
-    for account_id, moment in [*touches, *fields]:
-        result[account_id] = max(result.get(account_id, dt.date.min), utc_date(moment))
-    return result
-
-
 def _no_executive_sponsor(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
     """No sponsor engaged in ``(as_of − days, as_of]``, among accounts customers for at least ``days``: one
     occurrence per last engagement (or "never")."""
     starts = account_selectors.first_contract_starts(as_of=as_of - dt.timedelta(days=playbook.days), account_ids=ids)
-    last = last_sponsor_engagement(as_of=as_of, account_ids=starts)
+    last = account_selectors.last_sponsor_engagement(as_of=as_of, account_ids=starts)
     cutoff = as_of - dt.timedelta(days=playbook.days)
     result = []
     for account_id in sorted(starts):
