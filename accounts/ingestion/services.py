@@ -477,6 +477,8 @@ def write_key_create(*, source_name: str, created_by=None) -> tuple[WriteKey, st
         raise ValidationError(f"A source name has 1 to {SOURCE_NAME_MAX} characters.")
     source, _ = Source.objects.get_or_create(name=source_name)
     plaintext = secrets.token_urlsafe(32)
+    while plaintext.startswith("-"):  # a key or prefix given on a command line would read as an option
+        plaintext = secrets.token_urlsafe(32)
     write_key = WriteKey.objects.create(
         source=source, prefix=plaintext[:8], key_hash=write_key_hash(plaintext), created_by=created_by
     )

@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import re
+import secrets
 from io import StringIO
 
 import pytest
@@ -88,6 +89,17 @@ def test_revoke_write_key_by_prefix_or_whole_key(by, django_capture_on_commit_ca
 
     assert "Revoked" in out.getvalue()
     assert write_key_authenticate(key=plaintext) is None
+
+
+def test_a_key_never_starts_with_a_dash(monkeypatch):
+    """A key or its prefix is given on command lines (``revoke_write_key``), where a leading dash reads as an
+    option. The key is drawn again until it does not start with one."""
+    draws = iter(["-looks-like-an-option", "fine-key-value"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda nbytes: next(draws))
+
+    write_key, plaintext = write_key_create(source_name="Web app")
+
+    assert (plaintext, write_key.prefix) == ("fine-key-value", "fine-key")
 
 
 def test_revoke_write_key_refuses_unknown_and_ambiguous_prefixes():
