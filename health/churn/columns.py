@@ -13,8 +13,8 @@ Every column becomes either **numeric** (float, NaN for missing) or **categorica
 Columns are dropped, with the reason kept for the model card, when they are entirely missing, constant
 (one value and no missing), or identifier-like: text with more than half as many distinct values as rows
 (ids, e-mails, free text) or named like an id with more than 20 values (``account_id``, ``customerID``), or
-unique integers named like an id (``CustomerId``, ``RowNumber``) or forming a consecutive run. At predict time
-missing columns are NaN and extra columns are ignored.
+unique integers named like an id (``CustomerId``, ``RowNumber``, ``CLIENTNUM``) or forming a consecutive run.
+At predict time missing columns are NaN and extra columns are ignored.
 """
 
 import re
@@ -25,6 +25,7 @@ import pandas as pd
 NUMERIC_SHARE = 0.95
 ID_TOKENS = frozenset({"id", "ids", "uuid", "guid", "key", "idx", "index", "rownum", "rownumber", "number", "no"})
 STRICT_ID_TOKENS = frozenset({"id", "ids", "uuid", "guid", "key"})
+ID_SUFFIXES = ("id", "num", "no", "number", "key")
 BOOLEAN_TEXT = {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 DAY_SECONDS = 86_400.0
@@ -124,6 +125,12 @@ def _numbers(series: pd.Series, source: str, times: pd.Series | None) -> np.ndar
     return numbers
 
 
+def _named_like_an_id(name: str) -> bool:
+    """An id token (``CustomerId``, ``RowNumber``) or a word ending like one (``CLIENTNUM``, ``custid``)."""
+    tokens = _name_tokens(name)
+    return bool(tokens & ID_TOKENS) or any(token.endswith(ID_SUFFIXES) for token in tokens)
+
+
 def _drop_reason(name: str, source: str, values: pd.Series) -> str | None:
     present = values.dropna()
     if present.empty:
@@ -138,7 +145,7 @@ def _drop_reason(name: str, source: str, values: pd.Series) -> str | None:
     if source in ("numeric", "numeric_text") and distinct == len(present) >= 20:
         integral = bool(np.all(np.mod(present.to_numpy(), 1) == 0))
         consecutive = integral and present.max() - present.min() + 1 == len(present)
-        if integral and (consecutive or _name_tokens(name) & ID_TOKENS):
+        if integral and (consecutive or _named_like_an_id(name)):
             return "identifier-like (a unique integer per row)"
     return None
 

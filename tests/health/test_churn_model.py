@@ -395,3 +395,17 @@ def test_tree_contributions_are_each_column_occluded_in_turn():
         expected = base.decision_function(clean) - base.decision_function(occluded)
         assert np.abs(expected).max() > 0
         assert np.allclose(contributions[column], expected * model.slope_)
+
+
+def test_unique_integers_named_like_an_id_are_dropped_other_numbers_kept():
+    frame, churned = synthetic(500, seed=13)
+    rng = np.random.default_rng(13)
+    frame["CLIENTNUM"] = rng.choice(np.arange(700_000_000, 800_000_000), 500, replace=False)
+    frame["custid"] = rng.choice(np.arange(10_000, 99_999), 500, replace=False)
+    frame["balance"] = rng.choice(np.arange(1_000, 900_000), 500, replace=False)  # unique integers, not an id
+
+    card = ChurnModel().fit(frame, churned).card
+
+    assert card["dropped_columns"]["CLIENTNUM"].startswith("identifier-like")
+    assert card["dropped_columns"]["custid"].startswith("identifier-like")
+    assert "balance" in card["features"] and "balance" not in card["dropped_columns"]
