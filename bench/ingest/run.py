@@ -16,33 +16,21 @@ import json
 import multiprocessing
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+# Run as a script: the project's packages (bench.common among them) come from the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common import ROOT, database_ensure, django_setup, free_port  # noqa: E402
+
 BATCH = 500
 ACCOUNTS = 1000
 FEATURES = ["Report Viewed", "Dashboard Created", "Export Downloaded", "Alert Configured", "User Invited"]
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-
-
-def _django(database: str) -> None:
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "csm_platform.settings.local"
-    os.environ["DEBUG"] = "false"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def _fresh_database(database: str) -> None:
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
 
 
 def _messages(total: int, seed: int) -> tuple[list[bytes], dict[str, int]]:
@@ -91,12 +79,6 @@ def _client(port: int, key: str, bodies: list[bytes], queue) -> None:
     queue.put((latencies, counts))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _baseline(rows: list[tuple]) -> float:
     """The same rows with a raw COPY into a scratch table, then INSERT ... ON CONFLICT DO NOTHING (COPY itself has
     no ON CONFLICT) into the same, emptied, events table."""
@@ -140,8 +122,8 @@ def main() -> None:
     parser.add_argument("--database", default="csm_bench_ingest")
     args = parser.parse_args()
 
-    _fresh_database(args.database)
-    _django(args.database)
+    database_ensure(args.database, fresh=True)
+    django_setup(args.database)
     from django.core.management import call_command
 
     from accounts.ingestion.services import write_key_create
@@ -154,7 +136,7 @@ def main() -> None:
     bodies, expected = _messages(args.events, seed=1)
     print(f"prepared {len(bodies):,} batches: {expected}")
 
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         # The production settings (persistent database connections, no debug), on plain HTTP.

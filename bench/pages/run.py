@@ -20,7 +20,6 @@ import datetime as dt
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,11 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+# Run as a script: the project's packages (bench.common among them) come from the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common import ROOT, database_ensure, database_url, free_port  # noqa: E402
+
 AS_OF = dt.date(2026, 6, 30)  # the book's last loaded day and its nightly snapshot
 USERNAME, PASSWORD = "exec", "demo"  # the demo executive (load_demo)
 STATIC = "/static/css/app.css"
@@ -39,24 +42,13 @@ STATIC = "/static/css/app.css"
 def _environment(database: str) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "DATABASE_URL": database_url(database),
         "DJANGO_SETTINGS_MODULE": "csm_platform.settings.local",  # serves static files without collectstatic
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
         "CONN_MAX_AGE": "60",
         "PYTHONWARNINGS": "ignore:No directory at",  # WhiteNoise: no collectstatic here, files come from the finders
     }
-
-
-def _ensure_database(database: str) -> None:
-    exists = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT datname FROM pg_database"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    if database not in exists:
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
 
 
 def _build(accounts: int, days: int) -> None:
@@ -92,12 +84,6 @@ def _sample_accounts(count: int = 25) -> list[int]:
         .order_by("account_id")
         .values_list("account_id", flat=True)[:count]
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
@@ -191,12 +177,11 @@ def main() -> None:
 
     env = _environment(args.database)
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    _ensure_database(args.database)
+    database_ensure(args.database)
     _build(args.accounts, args.days)
     account_ids = _sample_accounts()
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = _serve(env, port, args.workers)
     try:

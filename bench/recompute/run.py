@@ -25,43 +25,17 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+# Run as a script: the project's packages (bench.common among them) come from the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common import ROOT, database_ensure, django_setup  # noqa: E402
+
 AS_OF = dt.date(2026, 6, 30)  # the book's last loaded day; the bench night is the day after
 EVENTS_PER_USER_DAY = 0.575  # the demo's usage rate scaled so that 10,000 accounts over 90 days make ~20M events
 
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own: the bench purges its queue
 NIGHT_TIMEOUT = 30 * 60
-
-
-def _django(database: str) -> None:
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "csm_platform.settings.local"
-    os.environ["DEBUG"] = "false"
-    os.environ["REDIS_URL"] = REDIS_URL
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def _ensure_database(database: str) -> None:
-    exists = subprocess.run(
-        [
-            "psql",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-tAc",
-            f"SELECT 1 FROM pg_database WHERE datname = '{database}'",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if not exists:
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
 
 
 def _build(accounts: int, days: int) -> None:
@@ -264,8 +238,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2: this machine's cores)")
     args = parser.parse_args()
 
-    _ensure_database(args.database)
-    _django(args.database)
+    database_ensure(args.database)
+    django_setup(args.database, REDIS_URL=REDIS_URL)
     _build(args.accounts, args.days)
 
     from accounts.models import Account, UsageEvent
