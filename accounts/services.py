@@ -189,6 +189,8 @@ def _contract_errors(contract: Contract) -> dict[str, list[str]]:
     errors = {}
     if contract.start_date and contract.end_date and contract.end_date < contract.start_date:
         errors["end_date"] = [_("The end date must be on or after the start date.")]
+    elif contract.end_date == dt.date.max:
+        errors["end_date"] = [_("The end date must be before 9999-12-31: enter the term's last day.")]
     for name in ("recurring_tcv", "one_time_fees"):
         value = getattr(contract, name)
         if isinstance(value, Decimal) and value < 0:

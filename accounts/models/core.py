@@ -4,6 +4,8 @@ Models hold fields, constraints and choices; the formulas live in ``selectors.py
 ``services.py``. The database guards what it can: check constraints, unique keys and foreign keys.
 """
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
@@ -170,6 +172,12 @@ class Contract(models.Model):
         ordering = ["account", "start_date"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="contract_end_not_before_start"),
+            # A term needs a day after its end (term length, renewal dates): 9999-12-31 has none.
+            models.CheckConstraint(
+                condition=Q(end_date__lt=dt.date.max),
+                name="contract_end_before_date_max",
+                violation_error_message=_("The end date must be before 9999-12-31: enter the term's last day."),
+            ),
             models.CheckConstraint(condition=Q(recurring_tcv__gte=0), name="contract_recurring_tcv_non_negative"),
             models.CheckConstraint(condition=Q(one_time_fees__gte=0), name="contract_one_time_fees_non_negative"),
             models.CheckConstraint(

@@ -378,6 +378,7 @@ def event_payload(account: Account, /, **changes) -> dict:
         ({"recurring_tcv": "-1.00"}, "recurring_tcv"),
         ({"one_time_fees": "-5"}, "one_time_fees"),
         ({"end_date": "2024-12-31"}, "end_date"),
+        ({"end_date": "9999-12-31"}, "end_date"),
         ({"currency": "XYZ"}, "currency"),
         ({"external_id": "CT-TAKEN"}, "external_id"),
         ({"external_id": ""}, "external_id"),

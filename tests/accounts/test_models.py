@@ -17,8 +17,9 @@ def _rejected(factory, **fields):
         factory(**fields)
 
 
-def test_contract_end_before_start_is_rejected():
+def test_contract_end_before_start_or_on_the_last_possible_date_is_rejected():
     _rejected(ContractFactory, start_date=dt.date(2024, 5, 1), end_date=dt.date(2024, 4, 30))
+    _rejected(ContractFactory, start_date=dt.date(2024, 5, 1), end_date=dt.date.max)
 
 
 @pytest.mark.parametrize("field", ["recurring_tcv", "one_time_fees"])
