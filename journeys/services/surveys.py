@@ -8,6 +8,7 @@ evaluates the "detractor" playbooks for its account at once.
 import csv
 import datetime as dt
 import io
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ CSV_OPTIONAL = ("contact_email", "comment", "external_id")
 CSV_MAX_ROWS = 10_000
 TRACK_EVENT = "Survey Responded"
 EXTERNAL_ID_MAX = SurveyResponse._meta.get_field("external_id").max_length
+EMAIL_MAX = SurveyResponse._meta.get_field("respondent_email").max_length
 
 
 def _kind(value: object) -> str:
@@ -48,7 +50,7 @@ def _score(value: object, kind: str) -> int:
         raise JourneyError(_("score must be a whole number."))
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
         value = int(value.strip())
     if not isinstance(value, int):
         raise JourneyError(_("score must be a whole number, not %(value)r.") % {"value": value})
@@ -69,7 +71,10 @@ def _moment(value: object, now: dt.datetime) -> dt.datetime:
         moment = day_start(value)
     else:
         text = str(value or "").strip()
-        moment = parse_datetime(text) if "T" in text or " " in text else None
+        try:  # both raise ValueError for a well-formed but impossible date (month 13, offset +99:00)
+            moment = parse_datetime(text) if "T" in text or " " in text else None
+        except ValueError:
+            moment = None
         if moment is None:
             try:
                 day = parse_date(text)
@@ -129,6 +134,8 @@ def _responses_build(
             email = str(row.get("contact_email") or "").strip().lower()
             if email:
                 try:
+                    if len(email) > EMAIL_MAX:
+                        raise ValidationError("too long")
                     validate_email(email)
                 except ValidationError:
                     raise JourneyError(_("%(email)r is not an e-mail address.") % {"email": email}) from None

@@ -171,10 +171,16 @@ def test_csv_import_is_all_or_nothing_with_errors_by_line():
         "CRM-404,nps,9,2024-06-01,,,r2\n"
         "CRM-1,csat,9,2024-06-01,,,r3\n"
         "CRM-1,nps,7,yesterday,,,r4\n"
+        "CRM-1,nps,--5,2024-06-01,,,r5\n"
+        "CRM-1,nps,²,2024-06-01,,,r6\n"
+        "CRM-1,nps,7,2024-13-45 10:00,,,r7\n"
+        f"CRM-1,nps,7,2024-06-01,{'x' * 250}@example.com,,r8\n"
     )
     result = survey_responses_import_csv(file=bad, created_by_id=None)
-    assert [line for line, _ in result.errors] == [3, 4, 5]
+    assert [line for line, _ in result.errors] == [3, 4, 5, 6, 7, 8, 9]
     assert "CRM-404" in result.errors[0][1] and "1 to 5" in result.errors[1][1] and "ISO date" in result.errors[2][1]
+    assert "whole number" in result.errors[3][1] and "whole number" in result.errors[4][1]
+    assert "ISO date" in result.errors[5][1] and "e-mail address" in result.errors[6][1]
     assert not SurveyResponse.objects.exists()
 
     good = "account,kind,score,responded_at,contact_email,comment,external_id\n" + (
@@ -281,12 +287,15 @@ def test_a_segment_survey_responded_call_records_the_answer_and_a_bad_one_warns(
         "context": {"groupId": "ACME"},
     }
     bad = {**good, "messageId": "s-2", "properties": {"type": "nps", "score": 11}}
+    impossible = {**good, "messageId": "s-3", "properties": {"type": "nps", "score": "--5"}}
 
-    response = client.post("/v1/batch", data={"batch": [good, bad], "writeKey": key}, content_type="application/json")
+    response = client.post(
+        "/v1/batch", data={"batch": [good, bad, impossible], "writeKey": key}, content_type="application/json"
+    )
 
     assert response.status_code == 200
     answer = SurveyResponse.objects.get()
     assert (answer.kind, answer.score, answer.comment, answer.account_id) == ("nps", 3, "Too slow", account.pk)
     warnings = response.json()["warnings"]
-    assert [w["messageId"] for w in warnings] == ["s-2"]
+    assert [w["messageId"] for w in warnings] == ["s-2", "s-3"]
     assert "survey answer not recorded" in warnings[0]["warning"]
