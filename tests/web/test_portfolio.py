@@ -133,6 +133,12 @@ def test_pages_of_fifty(client, edna, alice):
     third = client.get("/portfolio/?page=3")
     assert len(rows(third)) == 20
     assert "Page 3 of 3" in third.content.decode()
+    assert len(rows(client.get("/portfolio/?per_page=30"))) == 30
+    for bad in ("-1", "0", "100000", "many"):
+        response = client.get(f"/portfolio/?per_page={bad}")
+        assert response.status_code == 200, bad
+        assert len(rows(response)) == 50, bad
+    assert client.get("/renewals/?per_page=-1").status_code == 200
 
 
 def test_saved_views_belong_to_their_user(client, alice, bob):
