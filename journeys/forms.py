@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, User
@@ -13,7 +14,13 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class AsOfForm(forms.Form):
-    as_of = forms.DateField(label=_("As of"), required=False, widget=DATE)
+    # Pages look back a year or more and a day ahead from it: the calendar's first and last years leave no room.
+    as_of = forms.DateField(
+        label=_("As of"),
+        required=False,
+        widget=DATE,
+        validators=[MinValueValidator(dt.date(1900, 1, 1)), MaxValueValidator(dt.date(9000, 12, 31))],
+    )
     segment = forms.ChoiceField(label=_("Segment"), required=False, choices=[("", _("All segments"))])
 
     def __init__(self, *args, **kwargs):

@@ -108,3 +108,12 @@ def test_my_tasks_queries_do_not_grow_with_tasks(client, alice):
             source="playbook",
         )
     assert count() == few
+
+
+def test_an_out_of_range_as_of_falls_back_to_today_instead_of_failing(client, ada, objects):
+    client.force_login(ada)
+    urls = [reverse("journeys:funnel"), reverse("journeys:surveys")]
+    urls.append(reverse("journeys:playbook_dry_run", args=[objects[2].pk]))
+    for url in urls:
+        for as_of in ("9999-12-31", "0001-01-01", "not-a-date"):
+            assert client.get(url, {"as_of": as_of}).status_code == 200, (url, as_of)
