@@ -39,6 +39,10 @@ class ScorecardMeasureInline(admin.TabularInline):
     extra = 0
     min_num = 1
 
+    def get_formset(self, request, obj=None, **kwargs):
+        # The admin shows min_num forms but does not enforce it: deleting the last measure would reach publishing.
+        return super().get_formset(request, obj, validate_min=True, **kwargs)
+
 
 @admin.register(Scorecard)
 class ScorecardAdmin(admin.ModelAdmin):
