@@ -104,7 +104,7 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
         )
     )
     features = churn_features(
-        as_of=as_of, account_ids=ids, definitions=definitions, health_now=health, health_before=month_ago
+        as_of=as_of, account_ids=ids, definitions=definitions, health_now=health, health_before=month_ago, acv=acv
     )
     model_version = latest_churn_model(as_of=as_of)
     probabilities, drivers = _churn_scores(as_of=as_of, features=features, model_version=model_version)
