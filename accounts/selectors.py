@@ -14,6 +14,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from django.conf import settings
 from django.db.models import Max, Min, QuerySet, Sum
 
+from csm_platform.dates import day_end, utc_date
+
 from .models import Activity, Contact, Contract, ExchangeRate
 
 CENT = Decimal("0.01")
@@ -122,22 +124,17 @@ def million_dollar_customers(
     return sum(1 for value in acv.values() if value >= threshold)
 
 
-def _day_end(day: dt.date) -> dt.datetime:
-    """The first instant after ``day`` (UTC): "on or before day" means ``< _day_end(day)``."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-
-
 def last_touch_dates(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
     """The day of each account's last CSM touch (call, meeting, email, QBR) on or before ``as_of``."""
     rows = (
         Activity.objects.filter(
-            account_id__in=list(account_ids), kind__in=Activity.TOUCH_KINDS, occurred_at__lt=_day_end(as_of)
+            account_id__in=list(account_ids), kind__in=Activity.TOUCH_KINDS, occurred_at__lt=day_end(as_of)
         )
         .values("account_id")
         .annotate(last=Max("occurred_at"))
         .values_list("account_id", "last")
     )
-    return {account_id: last.astimezone(dt.UTC).date() for account_id, last in rows}
+    return {account_id: utc_date(last) for account_id, last in rows}
 
 
 def first_contract_starts(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
@@ -155,7 +152,7 @@ def first_contract_starts(*, as_of: dt.date, account_ids: Iterable[int]) -> dict
 def last_sponsor_engagement(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
     """The last day (UTC) an active executive sponsor of each account was engaged on or before ``as_of``: a touch
     logged with the sponsor, or the sponsor's ``last_engaged_at``. Accounts never engaged are absent."""
-    ids, end = list(account_ids), _day_end(as_of)
+    ids, end = list(account_ids), day_end(as_of)
     sponsors = Contact.objects.filter(account_id__in=ids, is_executive_sponsor=True, active=True)
     touches = (
         Activity.objects.filter(contact__in=sponsors, kind__in=Activity.TOUCH_KINDS, occurred_at__lt=end)
@@ -171,7 +168,7 @@ def last_sponsor_engagement(*, as_of: dt.date, account_ids: Iterable[int]) -> di
     )
     result: dict[int, dt.date] = {}
     for account_id, moment in [*touches, *fields]:
-        result[account_id] = max(result.get(account_id, dt.date.min), moment.astimezone(dt.UTC).date())
+        result[account_id] = max(result.get(account_id, dt.date.min), utc_date(moment))
     return result
 
 

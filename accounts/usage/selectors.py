@@ -10,6 +10,8 @@ from collections.abc import Iterable
 import pandas as pd
 from django.db.models import Count, Q, QuerySet, Sum
 
+from csm_platform.dates import day_end
+
 from ..models import AccountFeatureUsage, Feature, UsageDay, UsageFeatureDay, UsageUserDay
 from ..selectors import contracts_live_on, live_seats
 
@@ -61,7 +63,7 @@ def usage_metrics(*, as_of: dt.date, account_ids: Iterable[int] | None = None) -
         days, user_days, feature_days = (rows.filter(account_id__in=ids) for rows in (days, user_days, feature_days))
 
     # The catalog as it stood on as_of: a feature first seen later cannot count against breadth (point-in-time).
-    seen_by = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    seen_by = day_end(as_of)
     catalog = Feature.objects.filter(ignored=False, first_seen_at__lt=seen_by).aggregate(
         total=Count("id"), marked=Count("id", filter=Q(is_key=True))
     )

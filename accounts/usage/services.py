@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
 
+from csm_platform.dates import utc_date
+
 from ..models import (
     Account,
     AccountFeatureUsage,
@@ -100,7 +102,7 @@ def usage_rollups_add(*, events: Sequence[tuple[int, str, str, dt.datetime]]) ->
     earliest = min(occurred_at for *_, occurred_at in events)
     feature_ids = features_ensure(names={name for _, _, name, _ in events}, seen_at=earliest)
     rows = [
-        _Event(account_id, occurred_at.astimezone(dt.UTC).date(), user_id, feature_ids[name], occurred_at)
+        _Event(account_id, utc_date(occurred_at), user_id, feature_ids[name], occurred_at)
         for account_id, user_id, name, occurred_at in events
     ]
     for rollup in ROLLUPS:

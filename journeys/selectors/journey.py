@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from accounts import selectors as account_selectors
 from accounts.models import Account
 from accounts.usage.selectors import feature_first_use
+from csm_platform.dates import day_end, utc_date
 
-from ..dates import day_end, utc_date
 from ..models import Stage, StageChange
 from ..stats import kaplan_meier, survival_quantile
 from .surveys import journey_settings_get

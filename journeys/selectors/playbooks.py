@@ -18,9 +18,9 @@ from django.db.models.functions import Coalesce
 
 from accounts import selectors as account_selectors
 from accounts.models import Account
+from csm_platform.dates import day_end, utc_date
 from health.models import AccountSnapshot
 
-from ..dates import day_end, utc_date
 from ..models import Playbook, PlaybookFiring, StageChange, SurveyResponse, Task
 from .journey import current_stages
 from .surveys import DETRACTOR_UP_TO

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..dates import day_end
+from csm_platform.dates import add_months, day_end, utc_date
+
 from ..models import JourneySettings, SurveyResponse
 
 PROMOTER_FROM, DETRACTOR_UP_TO = 9, 6
@@ -140,19 +141,17 @@ def survey_trend(*, as_of: dt.date, months: int = 12, account_ids: Iterable[int]
     """Per calendar month up to ``as_of``'s (that month up to ``as_of``): the three scores over the month's answers
     (NPS: the latest answer per respondent within the month). Three queries in all."""
     ids = None if account_ids is None else list(account_ids)
-    first = _month_start(as_of)
-    for _ in range(months - 1):
-        first = _month_start(first - dt.timedelta(days=1))
+    first = add_months(as_of.replace(day=1), -(months - 1))
     start, end = day_end(first - dt.timedelta(days=1)), day_end(as_of)
     frames = {kind: survey_rows(kind=kind, start=start, end=end, account_ids=ids) for kind in SurveyResponse.Kind}
     result, month = [], first
     while month <= as_of:
-        following = _month_start(month + dt.timedelta(days=32))
+        following = add_months(month, 1)
         scores = {}
         for kind, frame in frames.items():
             in_month = frame
             if not frame.empty:
-                days = frame["responded_at"].map(lambda moment: moment.astimezone(dt.UTC).date())
+                days = frame["responded_at"].map(utc_date)
                 in_month = frame[(days >= month) & (days < following)]
                 if kind == SurveyResponse.Kind.NPS:
                     in_month = in_month.sort_values(["responded_at", "id"]).drop_duplicates(
@@ -163,10 +162,6 @@ def survey_trend(*, as_of: dt.date, months: int = 12, account_ids: Iterable[int]
         result.append(MonthScores(month, scores["nps"], scores["csat"], scores["ces"]))
         month = following
     return result
-
-
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
 
 
 def detractor_answers(

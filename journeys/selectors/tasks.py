@@ -9,8 +9,8 @@ from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Account
 from accounts.roles import Role
+from csm_platform.dates import day_end
 
-from ..dates import day_end
 from ..models import PoolMember, Priority, Task
 
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import Account, Activity
 from accounts.services import activity_create
+from csm_platform.dates import add_months
 
-from ..dates import add_months
 from ..errors import JourneyError
 from ..models import CheckIn, Outcome, SuccessPlan, Task
 from ..selectors.surveys import journey_settings_get

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Activity
 from accounts.services import activities_create, activity_create
 from accounts.usage.selectors import feature_first_use
+from csm_platform.dates import day_end, utc_date
 
-from ..dates import day_end, utc_date
 from ..errors import JourneyError
 from ..models import Playbook, Stage, StageChange, StageMilestone
 from .playbooks import playbooks_evaluate

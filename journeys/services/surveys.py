@@ -21,8 +21,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
+from csm_platform.dates import day_start
 
-from ..dates import day_start
 from ..errors import JourneyError
 from ..models import Playbook, SurveyResponse
 from ..selectors.surveys import DETRACTOR_UP_TO

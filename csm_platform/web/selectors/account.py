@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Account, Activity, Contact, Contract, UsageUserDay
 from accounts.selectors import ZERO, accounts_with_engaged_sponsor, contract_acv
 from accounts.usage.selectors import usage_by_feature, usage_daily
+from csm_platform.dates import add_months
 from health.measures import REGISTRY
 from health.models import AccountSnapshot
 from health.selectors import measure_label, what_moved
@@ -231,7 +232,7 @@ def seats_by_month(*, contracts: list[Contract], months: list[dt.date], today: d
     """Licensed seats on the contracts live on each month's last day (today for the current month)."""
     result = []
     for month in months:
-        following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        following = add_months(month.replace(day=1), 1)
         day = min(following - dt.timedelta(days=1), today)
         live = [c for c in contracts if c.start_date <= day <= c.end_date and c.status != Contract.Status.CANCELLED]
         seats = [c.seats for c in live if c.seats is not None]
@@ -374,19 +375,12 @@ class Account360:
         )
 
 
-def _months_back(today: dt.date, months: int) -> dt.date:
-    first = today.replace(day=1)
-    for _month in range(months - 1):
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    return first
-
-
 def account_360(*, user, pk: int, as_of: dt.date | None, today: dt.date) -> Account360:
     """Everything the account page shows, for an account ``user`` may read (``Account.DoesNotExist`` otherwise)."""
     account = account_get(user=user, pk=pk, as_of=as_of, today=today)
     snapshot = account_snapshot(account_id=pk, as_of=as_of)
     contracts, acv_over_time = account_contracts(account_id=pk, today=today)
-    users = monthly_active_users(account_id=pk, start=_months_back(today, SEAT_MONTHS), end=today)
+    users = monthly_active_users(account_id=pk, start=add_months(today.replace(day=1), -(SEAT_MONTHS - 1)), end=today)
     users["seats"] = seats_by_month(
         contracts=[row.contract for row in contracts], months=list(users["month"]), today=today
     )

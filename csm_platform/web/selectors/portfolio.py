@@ -14,6 +14,7 @@ from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Q, Query
 
 from accounts.models import Account, Activity
 from accounts.selectors import ZERO, contracts_live_on
+from csm_platform.dates import day_end
 from health.models import AccountSnapshot
 
 from .journeys import with_current_stage, with_open_tasks
@@ -59,9 +60,8 @@ def with_next_renewal(accounts: QuerySet, *, today: dt.date) -> QuerySet:
 
 def with_last_touch(accounts: QuerySet, *, today: dt.date) -> QuerySet:
     """Annotate ``last_touch``: the time of the latest CSM touch (call, meeting, email, QBR) up to ``today``."""
-    end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     touches = (
-        Activity.objects.filter(account=OuterRef("pk"), kind__in=Activity.TOUCH_KINDS, occurred_at__lt=end)
+        Activity.objects.filter(account=OuterRef("pk"), kind__in=Activity.TOUCH_KINDS, occurred_at__lt=day_end(today))
         .order_by("-occurred_at")
         .values("occurred_at")[:1]
     )

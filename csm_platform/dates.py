@@ -1,4 +1,4 @@
-"""Date helpers shared by the journeys app: day boundaries in UTC and calendar-month arithmetic."""
+"""Date helpers shared by the apps: day boundaries in UTC and calendar-month arithmetic."""
 
 import calendar
 import datetime as dt
