@@ -52,3 +52,16 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     Role.ADMIN: ("accounts.*", "health.*", "journeys.*", "auth.*", "authtoken.*"),
 }
+
+
+def user_roles(user) -> frozenset[str]:
+    """The user's role names, read once per request (cached on the user object)."""
+    if not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_roles_cache"):
+        user._roles_cache = frozenset(user.groups.values_list("name", flat=True))
+    return user._roles_cache
+
+
+def has_any_role(user, roles: frozenset[str]) -> bool:
+    return user.is_authenticated and (user.is_superuser or bool(user_roles(user) & roles))

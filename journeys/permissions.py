@@ -5,12 +5,12 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Account
-from accounts.roles import Role
+from accounts.roles import Role, has_any_role
 
 
 def can_manage_playbooks(user) -> bool:
     """Dry runs of playbooks: admins and CS managers."""
-    return user.is_superuser or user.groups.filter(name__in=[Role.ADMIN, Role.MANAGER]).exists()
+    return has_any_role(user, frozenset({Role.ADMIN, Role.MANAGER}))
 
 
 def account_for_reading(user, account_id: int) -> Account:

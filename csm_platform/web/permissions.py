@@ -6,23 +6,10 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from accounts.roles import Role
+from accounts.roles import Role, has_any_role
 
 LEADERSHIP_ROLES = frozenset({Role.MANAGER, Role.EXECUTIVE, Role.ADMIN})
 STATUS_ROLES = frozenset({Role.ADMIN})
-
-
-def user_roles(user) -> frozenset[str]:
-    """The user's role names, read once per request (cached on the user object)."""
-    if not user.is_authenticated:
-        return frozenset()
-    if not hasattr(user, "_web_roles"):
-        user._web_roles = frozenset(user.groups.values_list("name", flat=True))
-    return user._web_roles
-
-
-def has_any_role(user, roles: frozenset[str]) -> bool:
-    return user.is_authenticated and (user.is_superuser or bool(user_roles(user) & roles))
 
 
 def can_view_leadership(user) -> bool:

@@ -8,14 +8,10 @@ import pandas as pd
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Account
-from accounts.roles import Role
+from accounts.roles import Role, user_roles
 from csm_platform.dates import day_end
 
 from ..models import PoolMember, Priority, Task
-
-
-def _roles(user) -> set[str]:
-    return set(user.groups.values_list("name", flat=True))
 
 
 def tasks_visible_to(user) -> QuerySet[Task]:
@@ -28,7 +24,7 @@ def tasks_actionable_by(user) -> QuerySet[Task]:
     pooled tasks of the pools they work; managers their team's and every pooled task. Executives none."""
     if not user.is_authenticated or not user.is_active or not user.has_perm("journeys.change_task"):
         return Task.objects.none()
-    roles = _roles(user)
+    roles = user_roles(user)
     if user.is_superuser or Role.ADMIN in roles:
         return Task.objects.all()
     scope = Q(owner=user)

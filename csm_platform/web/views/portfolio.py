@@ -10,12 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import Team
-from accounts.roles import Role
+from accounts.roles import Role, user_roles
 
 from ..exports import table_csv_response
 from ..filters import PortfolioFilterSet
 from ..models import SavedView
-from ..permissions import user_roles
 from ..selectors.portfolio import latest_snapshot_date, portfolio_figures, portfolio_list
 from ..tables import PortfolioTable
 from .lists import ListPage

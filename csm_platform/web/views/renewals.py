@@ -15,13 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Account, Contract
-from accounts.roles import Role
+from accounts.roles import Role, user_roles
 
 from ..exports import table_csv_response
 from ..filters import RenewalFilterSet
 from ..forms import ForecastForm
 from ..models import SavedView
-from ..permissions import user_roles
 from ..selectors.portfolio import latest_snapshot_date
 from ..selectors.renewals import forecast_contract, forecast_history, renewal_list, renewal_rows, renewal_totals
 from ..services import renewal_forecast_set
