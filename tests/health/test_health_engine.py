@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from accounts.models import Activity
 from accounts.usage.services import usage_rollups_rebuild
@@ -137,3 +138,19 @@ def test_a_rerun_resumes_only_unfinished_chunks(account):
     assert resumed.status == RecomputeRun.Status.SUCCEEDED
     assert RecomputeChunk.objects.get(pk=first.pk).finished_at == done_at  # not done again
     assert AccountSnapshot.objects.filter(as_of=AS_OF).count() == 2
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--as-of", "9999-12-31"],
+        ["--as-of", "0001-01-01"],
+        ["--as-of", "2026-01-01", "--backfill", "9000000"],
+        ["--as-of", "yesterday"],
+        ["--backfill", "-1"],
+    ],
+)
+def test_recompute_command_refuses_dates_it_cannot_compute(arguments):
+    with pytest.raises(CommandError):
+        call_command("recompute", *arguments)
+    assert not RecomputeRun.objects.exists()

@@ -6,6 +6,8 @@ from django.utils import timezone
 from health.models import RecomputeRun
 from health.pipeline import recompute
 
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 12, 31)  # the nights' date arithmetic needs room
+
 
 class Command(BaseCommand):
     help = (
@@ -27,6 +29,8 @@ class Command(BaseCommand):
             raise CommandError(f"--as-of must be a date like 2026-01-31: {error}") from error
         if backfill < 0 or every < 1:
             raise CommandError("--backfill must be 0 or more days and --every at least 1.")
+        if not FIRST_DAY <= end <= LAST_DAY or backfill > (end - FIRST_DAY).days:
+            raise CommandError(f"The nights must lie between {FIRST_DAY} and {LAST_DAY}.")
         days = [end - dt.timedelta(days=offset) for offset in range(backfill - backfill % every, 0, -every)] + [end]
         if missing_only:
             done = set(
