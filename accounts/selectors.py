@@ -1,14 +1,17 @@
-"""Reads of the accounts app: the contract-value formulas of ../shared/DOMAIN.md, "Contract value".
+"""Reads of the accounts app: the contract-value formulas of DOMAIN.md ("Contract value", see docs/).
 
-Every figure takes the evaluation date ``as_of``. Amounts are ``Decimal``: a contract's ACV is rounded to
-cents in its own currency, then converted at ``as_of``'s rate and rounded to cents again, so that account,
-total and waterfall sums add up exactly.
+Every figure takes the evaluation date ``as_of``. Amounts are ``Decimal``: a contract's ACV is kept exact in its own
+currency and converted at the rate on or before the rate date; money is rounded to cents once, per account, so
+that account, total and waterfall sums add up exactly. An account with a live contract in a currency that has no
+rate on or before the rate date has no ACV (N/A, never 0): it is listed in ``AcvBook.missing`` with the currencies
+to add, and every total built on the book says what it leaves out.
 """
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.conf import settings
@@ -16,19 +19,17 @@ from django.db.models import Max, Min, QuerySet, Sum
 
 from csm_platform.dates import day_end, utc_date
 
-from .models import Activity, Contact, Contract, ExchangeRate
+from .models import Activity, Contact, ContactEngagement, Contract, ExchangeRate
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# DOMAIN.md "Short terms": a contract must cover at least this many days (end date inclusive).
+MIN_TERM_DAYS = 28
 
 
-class MissingExchangeRate(LookupError):
-    """No rate for a currency on or before the evaluation date: the figure cannot be converted."""
-
-    def __init__(self, currency: str, as_of: dt.date):
-        super().__init__(f"No exchange rate for {currency} on or before {as_of:%Y-%m-%d}; add one in the admin.")
-        self.currency = currency
-        self.as_of = as_of
+def cents(amount: Decimal) -> Decimal:
+    """Money rounded to cents (half to even), once, where it is shown or summed for display."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,16 @@ def contract_term(*, start_date: dt.date, end_date: dt.date) -> Term:
     return Term((after_end - start_date).days, 365)
 
 
-def contract_acv(*, recurring_tcv: Decimal, start_date: dt.date, end_date: dt.date) -> Decimal:
-    """``ACV(c) = recurring_tcv / term_years``, in the contract's currency, rounded to cents. One-time fees are
-    never an input."""
+def contract_acv_exact(*, recurring_tcv: Decimal, start_date: dt.date, end_date: dt.date) -> Decimal:
+    """``ACV(c) = recurring_tcv / term_years`` in the contract's currency, unrounded (28 significant digits).
+    One-time fees are never an input."""
     term = contract_term(start_date=start_date, end_date=end_date)
-    annual = Decimal(recurring_tcv) * term.denominator / term.numerator
-    return annual.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return Decimal(recurring_tcv) * term.denominator / term.numerator
+
+
+def contract_acv(*, recurring_tcv: Decimal, start_date: dt.date, end_date: dt.date) -> Decimal:
+    """One contract's ACV in its own currency, rounded to cents for display."""
+    return cents(contract_acv_exact(recurring_tcv=recurring_tcv, start_date=start_date, end_date=end_date))
 
 
 def contracts_live_on(*, as_of: dt.date) -> QuerySet[Contract]:
@@ -66,62 +71,113 @@ def contracts_live_on(*, as_of: dt.date) -> QuerySet[Contract]:
     return Contract.objects.filter(start_date__lte=as_of, end_date__gte=as_of).exclude(status=Contract.Status.CANCELLED)
 
 
-def exchange_rates_on(*, as_of: dt.date, currencies: Iterable[str]) -> dict[str, Decimal]:
-    """For each currency, the latest rate dated on or before ``as_of`` (the reporting currency is 1)."""
-    reporting = settings.REPORTING_CURRENCY
-    wanted = set(currencies) - {reporting}
-    rates = {reporting: Decimal(1)}
-    if wanted:
-        rows = (
-            ExchangeRate.objects.filter(currency__in=wanted, date__lte=as_of)
-            .order_by("currency", "-date")
-            .values_list("currency", "rate")
-        )
-        for currency, rate in rows:
-            rates.setdefault(currency, rate)
-    for currency in wanted:
-        if currency not in rates:
-            raise MissingExchangeRate(currency, as_of)
-    return rates
+class RateBook:
+    """Every exchange rate of some currencies (one query), to convert at any date: "the rate on d" is the latest
+    rate dated on or before d; the reporting currency is 1."""
+
+    def __init__(self, currencies: Iterable[str], *, until: dt.date | None = None):
+        self.reporting = settings.REPORTING_CURRENCY
+        self.dates: dict[str, list[dt.date]] = defaultdict(list)
+        self.rates: dict[str, list[Decimal]] = defaultdict(list)
+        wanted = set(currencies) - {self.reporting}
+        if wanted:
+            rows = ExchangeRate.objects.filter(currency__in=wanted).order_by("currency", "date")
+            if until is not None:
+                rows = rows.filter(date__lte=until)
+            for currency, date, rate in rows.values_list("currency", "date", "rate"):
+                self.dates[currency].append(date)
+                self.rates[currency].append(rate)
+
+    def rate(self, currency: str, day: dt.date) -> Decimal | None:
+        """The rate of ``currency`` on ``day``; None without one on or before it."""
+        if currency == self.reporting:
+            return Decimal(1)
+        position = bisect.bisect_right(self.dates.get(currency, []), day)
+        return self.rates[currency][position - 1] if position else None
+
+    def convert(self, amount: Decimal, currency: str, day: dt.date) -> Decimal | None:
+        """``amount`` in the reporting currency at ``day``'s rate, rounded to cents for display; None without a
+        rate."""
+        rate = self.rate(currency, day)
+        return None if rate is None else cents(amount * rate)
 
 
-def account_acv_map(*, as_of: dt.date, account_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
-    """``ACV(account, as_of)`` in the reporting currency for every account with a live contract (one query for
-    contracts, one for rates). Accounts without live contracts are absent (their ACV is 0)."""
+def missing_rate_reason(currencies: Iterable[str], rates_on: dt.date) -> str:
+    """Why an amount cannot be converted, in words a person can act on."""
+    names = ", ".join(sorted(currencies))
+    return f"no {names} exchange rate on or before {rates_on:%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class AcvBook:
+    """``ACV(account, as_of)`` in the reporting currency at ``rates_on``'s rates, for every account with a live
+    contract whose currencies all have a rate (``acv``; accounts without live contracts are absent: their ACV is
+    0), and the accounts whose ACV is N/A with the currencies that lack a rate (``missing``)."""
+
+    as_of: dt.date
+    rates_on: dt.date
+    acv: dict[int, Decimal] = field(default_factory=dict)
+    missing: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def get(self, account_id: int) -> Decimal | None:
+        """The account's ACV: 0 without live contracts, None (N/A) when a rate is missing."""
+        return None if account_id in self.missing else self.acv.get(account_id, ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        """Σ ACV over the accounts that have one: ``ARR(as_of)`` less ``excluded``."""
+        return sum(self.acv.values(), ZERO)
+
+    @property
+    def excluded(self) -> list[dict]:
+        """What the total leaves out: one entry per account whose ACV is N/A, with the reason."""
+        return [
+            {
+                "account_id": account_id,
+                "currencies": list(currencies),
+                "reason": missing_rate_reason(currencies, self.rates_on),
+            }
+            for account_id, currencies in sorted(self.missing.items())
+        ]
+
+
+def account_acv_book(
+    *, as_of: dt.date, account_ids: Iterable[int] | None = None, rates_on: dt.date | None = None
+) -> AcvBook:
+    """``ACV(account, as_of)`` for every account with a live contract (one query for contracts, one for rates),
+    converted at ``rates_on``'s rates (default ``as_of``; constant-currency retention passes the period's end):
+    Σ exact contract ACVs × rate, rounded to cents once per account."""
+    rates_on = as_of if rates_on is None else rates_on
     contracts = contracts_live_on(as_of=as_of)
     if account_ids is not None:
         contracts = contracts.filter(account_id__in=list(account_ids))
     rows = list(contracts.order_by().values_list("account_id", "currency", "recurring_tcv", "start_date", "end_date"))
-    rates = exchange_rates_on(as_of=as_of, currencies={row[1] for row in rows})
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    book = RateBook({row[1] for row in rows}, until=rates_on)
+    exact: dict[int, Decimal] = defaultdict(Decimal)
+    missing: dict[int, set[str]] = defaultdict(set)
     for account_id, currency, tcv, start_date, end_date in rows:
-        acv = contract_acv(recurring_tcv=tcv, start_date=start_date, end_date=end_date)
-        totals[account_id] += (acv * rates[currency]).quantize(CENT, rounding=ROUND_HALF_EVEN)
-    return dict(totals)
+        rate = book.rate(currency, rates_on)
+        if rate is None:
+            missing[account_id].add(currency)
+        else:
+            exact[account_id] += contract_acv_exact(recurring_tcv=tcv, start_date=start_date, end_date=end_date) * rate
+    return AcvBook(
+        as_of=as_of,
+        rates_on=rates_on,
+        acv={a: cents(value) for a, value in exact.items() if a not in missing},
+        missing={a: tuple(sorted(currencies)) for a, currencies in missing.items()},
+    )
 
 
-def account_acv(*, account_id: int, as_of: dt.date) -> Decimal:
-    """``ACV(account, as_of)`` in the reporting currency."""
-    return account_acv_map(as_of=as_of, account_ids=[account_id]).get(account_id, ZERO)
+def account_acv(*, account_id: int, as_of: dt.date) -> Decimal | None:
+    """``ACV(account, as_of)`` in the reporting currency; None (N/A) when a rate is missing."""
+    return account_acv_book(as_of=as_of, account_ids=[account_id]).get(account_id)
 
 
-def arr_total(*, as_of: dt.date, account_ids: Iterable[int] | None = None) -> Decimal:
-    """``ARR(as_of)`` = Σ over accounts of ``ACV(account, as_of)``."""
-    return sum(account_acv_map(as_of=as_of, account_ids=account_ids).values(), ZERO)
-
-
-def mrr_total(*, as_of: dt.date) -> Decimal:
-    """``MRR = ARR / 12``, rounded to cents."""
-    return (arr_total(as_of=as_of) / 12).quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
-def million_dollar_customers(
-    *, as_of: dt.date, acv_by_account: dict[int, Decimal] | None = None, threshold: Decimal = Decimal(1_000_000)
-) -> int:
-    """Accounts with ``ACV(account, as_of) ≥ 1,000,000`` in the reporting currency (``acv_by_account`` when the
-    caller already has ``account_acv_map(as_of=as_of)``)."""
-    acv = account_acv_map(as_of=as_of) if acv_by_account is None else acv_by_account
-    return sum(1 for value in acv.values() if value >= threshold)
+def million_dollar_customers(*, book: AcvBook, threshold: Decimal = Decimal(1_000_000)) -> int:
+    """Accounts with ``ACV(account, as_of) ≥ 1,000,000`` in the reporting currency (accounts with ACV N/A are
+    not counted: the book's ``excluded`` says so)."""
+    return sum(1 for value in book.acv.values() if value >= threshold)
 
 
 def last_touch_dates(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
@@ -150,8 +206,9 @@ def first_contract_starts(*, as_of: dt.date, account_ids: Iterable[int]) -> dict
 
 
 def last_sponsor_engagement(*, as_of: dt.date, account_ids: Iterable[int]) -> dict[int, dt.date]:
-    """The last day (UTC) an active executive sponsor of each account was engaged on or before ``as_of``: a touch
-    logged with the sponsor, or the sponsor's ``last_engaged_at``. Accounts never engaged are absent."""
+    """The last day (UTC) an active executive sponsor of each account was engaged on or before ``as_of``, from
+    dated records only (a touch logged with the sponsor, or a ``ContactEngagement``), so that a past night reads
+    what was known then. Accounts never engaged are absent."""
     ids, end = list(account_ids), day_end(as_of)
     sponsors = Contact.objects.filter(account_id__in=ids, is_executive_sponsor=True, active=True)
     touches = (
@@ -160,14 +217,14 @@ def last_sponsor_engagement(*, as_of: dt.date, account_ids: Iterable[int]) -> di
         .annotate(last=Max("occurred_at"))
         .values_list("account_id", "last")
     )
-    fields = (
-        sponsors.filter(last_engaged_at__lt=end)
-        .values("account_id")
-        .annotate(last=Max("last_engaged_at"))
-        .values_list("account_id", "last")
+    records = (
+        ContactEngagement.objects.filter(contact__in=sponsors, engaged_at__lt=end)
+        .values("contact__account_id")
+        .annotate(last=Max("engaged_at"))
+        .values_list("contact__account_id", "last")
     )
     result: dict[int, dt.date] = {}
-    for account_id, moment in [*touches, *fields]:
+    for account_id, moment in [*touches, *records]:
         result[account_id] = max(result.get(account_id, dt.date.min), utc_date(moment))
     return result
 

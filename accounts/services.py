@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .ingestion.services import BatchRejected, ingest_batch
-from .models import Account, Activity, Contact, Contract, Source, UsageEvent
+from .models import Account, Activity, Contact, ContactEngagement, Contract, Source, UsageEvent
 from .roles import ROLE_PERMISSIONS
+from .selectors import MIN_TERM_DAYS
 
 
 @transaction.atomic
@@ -83,14 +84,29 @@ def account_update(*, account: Account, data: dict) -> Account:
     return _validated_save(_assigned(account, data), errors=_account_errors, fields=[*data, "updated_at"])
 
 
+@transaction.atomic
 def contact_create(*, data: dict) -> Contact:
-    """Create a contact."""
-    return _validated_save(Contact(**data), errors=_contact_errors)
+    """Create a contact; a ``last_engaged_at`` is also recorded as a dated engagement."""
+    contact = _validated_save(Contact(**data), errors=_contact_errors)
+    contact_engagement_record(contact=contact)
+    return contact
 
 
+@transaction.atomic
 def contact_update(*, contact: Contact, data: dict) -> Contact:
-    """Change the fields of ``data`` on ``contact`` (a new ``account`` moves the person to it)."""
-    return _validated_save(_assigned(contact, data), errors=_contact_errors, fields=list(data))
+    """Change the fields of ``data`` on ``contact`` (a new ``account`` moves the person to it); a new
+    ``last_engaged_at`` is also recorded as a dated engagement."""
+    contact = _validated_save(_assigned(contact, data), errors=_contact_errors, fields=list(data))
+    if "last_engaged_at" in data:
+        contact_engagement_record(contact=contact)
+    return contact
+
+
+def contact_engagement_record(*, contact: Contact) -> None:
+    """Keep the contact's ``last_engaged_at`` as a dated engagement record (once per moment): health reads the
+    records, so a later date never rewrites what a past night saw."""
+    if contact.last_engaged_at is not None:
+        ContactEngagement.objects.get_or_create(contact=contact, engaged_at=contact.last_engaged_at)
 
 
 def contract_create(*, data: dict) -> Contract:
@@ -187,10 +203,16 @@ def _contact_errors(contact: Contact) -> dict[str, list[str]]:
 
 def _contract_errors(contract: Contract) -> dict[str, list[str]]:
     errors = {}
-    if contract.start_date and contract.end_date and contract.end_date < contract.start_date:
+    days = (contract.end_date - contract.start_date).days + 1 if contract.start_date and contract.end_date else None
+    if days is not None and days < 1:
         errors["end_date"] = [_("The end date must be on or after the start date.")]
     elif contract.end_date == dt.date.max:
         errors["end_date"] = [_("The end date must be before 9999-12-31: enter the term's last day.")]
+    elif days is not None and days < MIN_TERM_DAYS:
+        errors["end_date"] = [
+            _("A contract must cover at least %(minimum)d days (the end date is inclusive); this one covers %(days)d.")
+            % {"minimum": MIN_TERM_DAYS, "days": days}
+        ]
     for name in ("recurring_tcv", "one_time_fees"):
         value = getattr(contract, name)
         if isinstance(value, Decimal) and value < 0:

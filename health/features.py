@@ -7,7 +7,6 @@ days before each past renewal) and tonight's scoring rows. Other apps add featur
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -37,13 +36,13 @@ def churn_features(
     definitions: dict[str, ScorecardDefinition] | None = None,
     health_now: dict[int, HealthResult] | None = None,
     health_before: dict[int, float | None] | None = None,
-    acv: dict[int, Decimal] | None = None,
+    acv: account_selectors.AcvBook | None = None,
 ) -> pd.DataFrame:
     """One row per account: the health measures' raw inputs, health and its 30-day trend, ACV, seats, tenure,
     days to the next renewal, segment, and every registered extra feature, all as known on ``as_of``.
     ``health_now``: the caller's ``health_for_accounts`` on ``as_of``; ``health_before``: health 30 days earlier
-    where the caller has it (the nightly snapshots); ``acv``: the caller's ``account_acv_map`` on ``as_of``;
-    whatever is missing is computed."""
+    where the caller has it (the nightly snapshots); ``acv``: the caller's ``account_acv_book`` on ``as_of``
+    (an ACV that is N/A is NaN); whatever is missing is computed."""
     ids = sorted(set(account_ids))
     index = pd.Index(ids, name="account_id")
     now = (
@@ -66,8 +65,8 @@ def churn_features(
     frame["health_trend_30"] = frame["health"] - then
 
     if acv is None:
-        acv = account_selectors.account_acv_map(as_of=as_of, account_ids=ids)
-    frame["acv"] = [float(acv.get(a, 0)) for a in ids]
+        acv = account_selectors.account_acv_book(as_of=as_of, account_ids=ids)
+    frame["acv"] = [np.nan if acv.get(a) is None else float(acv.get(a)) for a in ids]
     seats = account_selectors.live_seats(as_of=as_of, account_ids=ids)
     frame["seats"] = [float(seats[a]) if a in seats else np.nan for a in ids]
     first = account_selectors.first_contract_starts(as_of=as_of, account_ids=ids)

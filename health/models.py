@@ -85,8 +85,15 @@ class AccountSnapshot(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="snapshots")
     as_of = models.DateField()
-    acv = models.DecimalField(**MONEY, help_text=_("ACV on as_of, in the reporting currency."))
-    health = models.FloatField(null=True, blank=True, help_text=_("Empty: every measure was N/A."))
+    acv = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text=_("ACV on as_of, in the reporting currency. Empty: N/A (see problems)."),
+    )
+    health = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Whole number, rounded half up; what is shown and banded. Empty: all N/A.")
+    )
     band = models.CharField(max_length=10, choices=Band.choices, default=Band.NA)
     scorecard_version = models.ForeignKey(ScorecardVersion, null=True, on_delete=models.PROTECT, related_name="+")
     measures = models.JSONField(
@@ -102,6 +109,11 @@ class AccountSnapshot(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Empty: the documented fallback from health was used."),
+    )
+    problems = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Data-quality problems found on as_of: kind, what is wrong, how to fix it (empty: none)."),
     )
     computed_at = models.DateTimeField(auto_now=True)
 
@@ -134,7 +146,13 @@ class RevenueSnapshot(models.Model):
     nrr = models.FloatField(null=True, blank=True, help_text=_("Trailing twelve months; empty cohort: N/A."))
     grr = models.FloatField(null=True, blank=True)
     logo_churn = models.FloatField(null=True, blank=True)
-    waterfall = models.JSONField(default=dict, help_text=_("start, new, expansion, contraction, churn, end (TTM)."))
+    waterfall = models.JSONField(
+        default=dict,
+        help_text=_("start, currency effect, new, expansion, contraction, churn, end (TTM, constant currency)."),
+    )
+    excluded = models.JSONField(
+        default=list, blank=True, help_text=_("Accounts whose ACV is N/A on as_of (a missing rate): left out of ARR.")
+    )
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

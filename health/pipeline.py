@@ -4,12 +4,18 @@ then the hooks other apps register (journeys evaluates playbooks there).
 Idempotent per ``as_of`` (snapshots are upserts) and resumable: chunks are claimed with a conditional UPDATE, and
 a rerun of an unfinished run bumps its attempt so that claims of a crashed worker lapse and only the chunks that
 never finished are done again. Every run leaves a ``RecomputeRun`` row with counts, timings and errors.
+
+A night never dies of one account: bad inputs are N/A with a data-quality problem on the snapshot, and an account
+whose computation still raises is retried alone, recorded with its error, and the rest of its chunk is written. A
+global step that fails marks the run failed with its error (never left "running").
 """
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -21,6 +27,8 @@ from accounts.usage.services import usage_rollups_fold_all
 
 from .models import ChurnModelVersion, RecomputeChunk, RecomputeRun
 from .services import account_snapshots_write, churn_model_train, revenue_snapshot_write
+
+logger = logging.getLogger(__name__)
 
 RETRAIN_EVERY_DAYS = 7
 
@@ -75,16 +83,49 @@ def _timed(run: RecomputeRun, step: str, work: Callable[[], object]) -> object:
     return result
 
 
+def recompute_run_fail(*, run_id: int, error: BaseException) -> None:
+    """Mark the run failed with the error that stopped it."""
+    RecomputeRun.objects.filter(pk=run_id).update(
+        status=RecomputeRun.Status.FAILED, errors=[f"{type(error).__name__}: {error}"], finished_at=timezone.now()
+    )
+
+
 def recompute_run_global_steps(*, run_id: int, retrain: bool | None = None) -> None:
     """Steps done once per night before the chunks: close the usage day (fold every queued event into the
-    rollups), the revenue snapshot and, weekly, the churn model."""
+    rollups), the revenue snapshot and, weekly, the churn model. A failure marks the run failed and is re-raised."""
     run = RecomputeRun.objects.get(pk=run_id)
-    _timed(run, "usage_fold", usage_rollups_fold_all)
-    _timed(run, "revenue", lambda: revenue_snapshot_write(as_of=run.as_of))
-    latest = ChurnModelVersion.objects.filter(as_of__lte=run.as_of).order_by("-as_of").first()
-    due = latest is None or (run.as_of - latest.as_of).days >= RETRAIN_EVERY_DAYS
-    if retrain or (retrain is None and due):
-        _timed(run, "churn_training", lambda: churn_model_train(as_of=run.as_of))
+    try:
+        _timed(run, "usage_fold", usage_rollups_fold_all)
+        _timed(run, "revenue", lambda: revenue_snapshot_write(as_of=run.as_of))
+        latest = ChurnModelVersion.objects.filter(as_of__lte=run.as_of).order_by("-as_of").first()
+        due = latest is None or (run.as_of - latest.as_of).days >= RETRAIN_EVERY_DAYS
+        if retrain or (retrain is None and due):
+            _timed(run, "churn_training", lambda: churn_model_train(as_of=run.as_of))
+    except Exception as error:
+        recompute_run_fail(run_id=run_id, error=error)
+        raise
+
+
+def _snapshots_write_isolating(*, as_of: dt.date, account_ids: list[int]) -> tuple[int, list[str]]:
+    """Write the chunk's snapshots set-based; if that raises, write each account alone so that one account's
+    failure costs only its own snapshot. Returns (accounts written, one error line per failed account)."""
+    try:
+        with transaction.atomic():
+            return account_snapshots_write(as_of=as_of, account_ids=account_ids), []
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:
+        logger.warning("Chunk of %d accounts failed on %s; retrying each account alone.", len(account_ids), as_of)
+    written, failures = 0, []
+    for account_id in account_ids:
+        try:
+            with transaction.atomic():
+                written += account_snapshots_write(as_of=as_of, account_ids=[account_id])
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:  # recorded on the chunk and the run, never hidden
+            failures.append(f"account {account_id}: {type(error).__name__}: {error}")
+    return written, failures
 
 
 def recompute_chunk_process(*, chunk_id: int) -> int:
@@ -103,14 +144,16 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
     if not claimed:
         return 0
     try:
-        written = account_snapshots_write(as_of=chunk.run.as_of, account_ids=chunk.account_ids)
-    except Exception as error:
+        written, failures = _snapshots_write_isolating(as_of=chunk.run.as_of, account_ids=chunk.account_ids)
+    except SoftTimeLimitExceeded as error:
         # Recorded on the chunk and re-raised: the run shows the failure and the task is marked failed.
         RecomputeChunk.objects.filter(pk=chunk_id).update(
             status=RecomputeChunk.Status.FAILED, error=f"{type(error).__name__}: {error}"
         )
         raise
-    RecomputeChunk.objects.filter(pk=chunk_id).update(status=RecomputeChunk.Status.DONE, finished_at=timezone.now())
+    RecomputeChunk.objects.filter(pk=chunk_id).update(
+        status=RecomputeChunk.Status.DONE, finished_at=timezone.now(), error="\n".join(failures)
+    )
     return written
 
 
@@ -119,14 +162,21 @@ def recompute_run_finish(*, run_id: int) -> RecomputeRun:
     run = RecomputeRun.objects.get(pk=run_id)
     chunks = run.chunks.all()
     failed = list(chunks.exclude(status=RecomputeChunk.Status.DONE).values("index", "status", "error"))
+    account_failures = [
+        line
+        for error in chunks.filter(status=RecomputeChunk.Status.DONE).exclude(error="").values_list("error", flat=True)
+        for line in error.splitlines()
+    ]
     counts = {
         "accounts": sum(len(ids) for ids in chunks.values_list("account_ids", flat=True)),
         "chunks": chunks.count(),
         "chunks_unfinished": len(failed),
+        "accounts_failed": len(account_failures),
     }
+    run.errors = account_failures
     if failed:
         run.status = RecomputeRun.Status.FAILED
-        run.errors = [f"chunk {c['index']} {c['status']}: {c['error']}".strip() for c in failed]
+        run.errors += [f"chunk {c['index']} {c['status']}: {c['error']}".strip() for c in failed]
     else:
         for hook in AFTER_RECOMPUTE:
             counts.update(_timed(run, hook.__module__, lambda hook=hook: hook(run.as_of)) or {})

@@ -6,6 +6,7 @@ one row per account; thresholds and weights come from the scorecard.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,20 @@ def health_scores(scores: pd.DataFrame, specs: list[MeasureSpec]) -> tuple[pd.Se
     contributions = weights * scores.fillna(0.0)
     health = contributions.sum(axis=1).where(scores.notna().any(axis=1))
     return health, contributions
+
+
+def whole_score(score: float | None) -> int | None:
+    """DOMAIN.md "Rounding": the health score rounded half up to a whole number, which is what is stored, shown,
+    banded and trended. The exact score is first taken to 9 decimals, so float noise (39.99999999999999 for a
+    score that is exactly 40 by the formula) never decides the whole number."""
+    if score is None or pd.isna(score):
+        return None
+    return int(Decimal(repr(round(float(score), 9))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def whole_scores(health: pd.Series) -> pd.Series:
+    """``whole_score`` of every account (None where N/A)."""
+    return health.map(whole_score).astype(object)
 
 
 def health_band(score: float | None, bands: Bands = Bands()) -> str:

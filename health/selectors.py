@@ -11,7 +11,16 @@ from accounts.models import Account
 
 from .measures import REGISTRY, measure_inputs
 from .models import AccountSnapshot, ScorecardVersion
-from .scoring import Bands, MeasureSpec, attribution, health_bands, health_scores, measure_scores, normalized_weights
+from .scoring import (
+    Bands,
+    MeasureSpec,
+    attribution,
+    health_bands,
+    health_scores,
+    measure_scores,
+    normalized_weights,
+    whole_scores,
+)
 
 
 @dataclass(frozen=True)
@@ -63,10 +72,16 @@ def _clean(value):
 @dataclass(frozen=True)
 class HealthResult:
     account_id: int
-    health: float | None
+    health: int | None  # whole number, banded: what is stored and shown
     band: str
     scorecard_version_id: int | None
-    receipt: list[dict]
+    receipt: list[dict]  # each measure's exact contribution; they sum to ``exact``
+    exact: float | None = None
+
+    @property
+    def rounding(self) -> float | None:
+        """The receipt's rounding line: whole score − Σ exact contributions."""
+        return None if self.health is None or self.exact is None else self.health - self.exact
 
 
 def health_for_accounts(
@@ -95,8 +110,9 @@ def health_for_accounts(
             continue
         specs = list(definition.measures)
         scores = measure_scores(x.loc[members], specs)
-        health, contributions = health_scores(scores, specs)
+        exact, contributions = health_scores(scores, specs)
         weights = normalized_weights(scores, specs)
+        health = whole_scores(exact)
         bands = health_bands(health, definition.bands)
         rows = zip(
             members,
@@ -105,10 +121,11 @@ def health_for_accounts(
             weights.to_dict("records"),
             x.loc[members].to_dict("records"),
             health.tolist(),
+            exact.tolist(),
             bands.tolist(),
             strict=True,
         )
-        for account_id, s, c, w, raw, score, band in rows:
+        for account_id, s, c, w, raw, score, exact_score, band in rows:
             receipt = [
                 {
                     "key": spec.key,
@@ -123,7 +140,9 @@ def health_for_accounts(
                 }
                 for spec in specs
             ]
-            results[account_id] = HealthResult(account_id, _clean(score), band, definition.version_id, receipt)
+            results[account_id] = HealthResult(
+                account_id, score, band, definition.version_id, receipt, exact=_clean(exact_score)
+            )
     return results
 
 
@@ -133,7 +152,8 @@ def measure_label(key: str) -> str:
 
 
 def what_moved(*, account_id: int, start: dt.date, end: dt.date) -> dict | None:
-    """Per-measure shares of the health change between two snapshots; they sum to the change exactly.
+    """Per-measure shares of the health change between two snapshots, from their exact contributions, and the
+    rounding line (the whole scores' change less the shares), so that shares + rounding = change exactly.
     None when either snapshot is missing or has no score."""
     snapshots = {s.as_of: s for s in AccountSnapshot.objects.filter(account_id=account_id, as_of__in=[start, end])}
     before, after = snapshots.get(start), snapshots.get(end)
@@ -152,7 +172,14 @@ def what_moved(*, account_id: int, start: dt.date, end: dt.date) -> dict | None:
         scores_t1={key: s1.get(key) for key in weights1},
         weights_t1=weights1,
     )
-    return {"start": before.health, "end": after.health, "change": after.health - before.health, "shares": shares}
+    change = after.health - before.health
+    return {
+        "start": before.health,
+        "end": after.health,
+        "change": change,
+        "shares": shares,
+        "rounding": change - sum(shares.values()),
+    }
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,18 @@
 import datetime as dt
 import pickle
 from collections.abc import Iterable
-from decimal import Decimal
 from functools import lru_cache
 
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.selectors import account_acv_map, million_dollar_customers
+from accounts.selectors import AcvBook, account_acv_book, million_dollar_customers
 
 from .churn import ChurnModel
 from .features import churn_features, training_rows
 from .models import AccountSnapshot, ChurnModelVersion, RevenueSnapshot, Scorecard, ScorecardVersion
-from .revenue import retention_from_acv, waterfall_from_acv, year_before
+from .revenue import period_acv, retention_from_period, waterfall_from_period, year_before
 from .selectors import health_for_accounts, scorecard_definitions
 
 TOP_DRIVERS = 5
@@ -96,7 +95,7 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
         return 0
     definitions = scorecard_definitions()
     health = health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions)
-    acv = account_acv_map(as_of=as_of, account_ids=ids)
+    acv = account_acv_book(as_of=as_of, account_ids=ids)
     # DOMAIN.md: the trend reads the snapshot of 30 days before, where the night then was computed.
     month_ago = dict(
         AccountSnapshot.objects.filter(as_of=as_of - dt.timedelta(days=30), account_id__in=ids).values_list(
@@ -117,7 +116,7 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
             AccountSnapshot(
                 account_id=account_id,
                 as_of=as_of,
-                acv=acv.get(account_id, Decimal("0.00")),
+                acv=acv.get(account_id),
                 health=result.health if result else None,
                 band=result.band if result else AccountSnapshot.Band.NA,
                 scorecard_version_id=result.scorecard_version_id if result else None,
@@ -126,6 +125,7 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
                 risk_band=risk_band(probability),
                 churn_drivers=drivers.get(account_id, []),
                 churn_model=model_version,
+                problems=data_quality_problems(book=acv, account_id=account_id),
             )
         )
     AccountSnapshot.objects.bulk_create(
@@ -142,6 +142,7 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
             "risk_band",
             "churn_drivers",
             "churn_model",
+            "problems",
             "computed_at",
         ],
         batch_size=1000,
@@ -149,22 +150,41 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
     return len(rows)
 
 
+def data_quality_problems(*, book: AcvBook, account_id: int) -> list[dict]:
+    """What keeps a figure of the account N/A on the book's date, and how to fix it (shown on the status page,
+    the admin and the account page)."""
+    if account_id not in book.missing:
+        return []
+    currencies = book.missing[account_id]
+    names = ", ".join(currencies)
+    return [
+        {
+            "kind": "missing_exchange_rate",
+            "currencies": list(currencies),
+            "message": f"ACV is N/A: no {names} exchange rate on or before {book.rates_on:%Y-%m-%d}.",
+            "fix": f"Add a {names} exchange rate dated on or before {book.rates_on:%Y-%m-%d} "
+            "(admin, Exchange rates), then recompute the night.",
+        }
+    ]
+
+
 def revenue_snapshot_write(*, as_of: dt.date) -> RevenueSnapshot:
-    """ARR, customer counts and trailing-twelve-month NRR, GRR, logo churn and waterfall on ``as_of`` (upsert)."""
-    start = year_before(as_of)
-    acv_start, acv_end = account_acv_map(as_of=start), account_acv_map(as_of=as_of)
-    retention = retention_from_acv(acv_start=acv_start, acv_end=acv_end, start=start, end=as_of)
-    waterfall = waterfall_from_acv(acv_start=acv_start, acv_end=acv_end)
+    """ARR, customer counts and trailing-twelve-month NRR, GRR, logo churn and waterfall (constant currency) on
+    ``as_of`` (upsert). Accounts whose ACV is N/A are left out of every figure and listed in ``excluded``."""
+    book = account_acv_book(as_of=as_of)
+    period = period_acv(start=year_before(as_of), end=as_of, end_book=book)
+    retention = retention_from_period(period)
     snapshot, _ = RevenueSnapshot.objects.update_or_create(
         as_of=as_of,
         defaults={
-            "arr": waterfall.end,
-            "customers": sum(1 for value in acv_end.values() if value > 0),
-            "million_customers": million_dollar_customers(as_of=as_of, acv_by_account=acv_end),
+            "arr": book.total,
+            "customers": sum(1 for value in book.acv.values() if value > 0),
+            "million_customers": million_dollar_customers(book=book),
             "nrr": retention.nrr,
             "grr": retention.grr,
             "logo_churn": retention.logo_churn,
-            "waterfall": waterfall.as_dict(),
+            "waterfall": waterfall_from_period(period).as_dict(),
+            "excluded": book.excluded,
         },
     )
     return snapshot

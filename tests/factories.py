@@ -7,6 +7,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Account, Activity, Contact, Contract, ExchangeRate, Source, Team, UsageEvent, User
+from accounts.services import contact_engagement_record
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -54,10 +55,17 @@ class AccountFactory(factory.django.DjangoModelFactory):
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contact
+        skip_postgeneration_save = True
 
     account = factory.SubFactory(AccountFactory)
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"contact{n}@example.com")
+
+    @factory.post_generation
+    def engagement(self, create, extracted, **kwargs):
+        """A ``last_engaged_at`` is kept as a dated engagement record, as the contact services do."""
+        if create:
+            contact_engagement_record(contact=self)
 
 
 class ContractFactory(factory.django.DjangoModelFactory):

@@ -25,13 +25,14 @@ from ..models import (
     Team,
     User,
 )
-from ..selectors import MissingExchangeRate, account_acv, account_acv_map, contract_acv
+from ..selectors import AcvBook, account_acv_book, contract_acv, missing_rate_reason
+from ..services import contact_engagement_record
 
 admin.site.site_header = _("CSM Platform")
 admin.site.site_title = _("CSM Platform")
 admin.site.index_title = _("Administration")
 
-# The attribute the Account changelist sets on each account of the page (None when it cannot be converted).
+# The attribute the Account changelist sets on each account of the page: the page's ACV book.
 ACV_TODAY_ATTR = "_acv_today"
 
 
@@ -174,13 +175,18 @@ class AccountChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         accounts = list(self.result_list)  # evaluates the page once; the template iterates the same cache
-        try:
-            acv_by_id = account_acv_map(as_of=timezone.localdate(), account_ids=[a.pk for a in accounts])
-        except MissingExchangeRate as error:
-            messages.warning(request, str(error))
-            acv_by_id = None
+        book = account_acv_book(as_of=timezone.localdate(), account_ids=[a.pk for a in accounts])
+        if book.missing:
+            messages.warning(
+                request,
+                _("ACV is N/A for %(count)d account(s) of this page: %(reasons)s.")
+                % {
+                    "count": len(book.missing),
+                    "reasons": "; ".join(sorted({item["reason"] for item in book.excluded})),
+                },
+            )
         for account in accounts:
-            setattr(account, ACV_TODAY_ATTR, None if acv_by_id is None else acv_by_id.get(account.pk, Decimal(0)))
+            setattr(account, ACV_TODAY_ATTR, book)
 
 
 @admin.register(Account)
@@ -224,14 +230,21 @@ class AccountAdmin(admin.ModelAdmin):
     def acv_today(self, obj: Account) -> str | None:
         if obj.pk is None:
             return None
-        if hasattr(obj, ACV_TODAY_ATTR):  # set for the whole page by AccountChangeList
-            acv = getattr(obj, ACV_TODAY_ATTR)
-        else:  # the change page: one account
-            try:
-                acv = account_acv(account_id=obj.pk, as_of=timezone.localdate())
-            except MissingExchangeRate as error:
-                return str(error)
-        return None if acv is None else _money(acv, settings.REPORTING_CURRENCY)
+        # The changelist sets the page's book on each account; the change page reads this one account's.
+        book: AcvBook = getattr(obj, ACV_TODAY_ATTR, None) or account_acv_book(
+            as_of=timezone.localdate(), account_ids=[obj.pk]
+        )
+        acv = book.get(obj.pk)
+        if acv is None:
+            return _("N/A: %(reason)s") % {"reason": missing_rate_reason(book.missing[obj.pk], book.rates_on)}
+        return _money(acv, settings.REPORTING_CURRENCY)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Contact:
+            for contact_form in formset.forms:
+                if contact_form.instance.pk and "last_engaged_at" in contact_form.changed_data:
+                    contact_engagement_record(contact=contact_form.instance)
 
 
 @admin.register(Contact)
@@ -253,6 +266,11 @@ class ContactAdmin(admin.ModelAdmin):
     @admin.display(description=_("roles"))
     def contact_roles(self, obj: Contact) -> str:
         return ", ".join(obj.roles)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "last_engaged_at" in form.changed_data:
+            contact_engagement_record(contact=obj)
 
 
 @admin.register(Contract)

@@ -1,4 +1,4 @@
-from .core import MONEY, Account, Activity, Contact, Contract, Currency, ExchangeRate, Team, User
+from .core import MONEY, Account, Activity, Contact, ContactEngagement, Contract, Currency, ExchangeRate, Team, User
 from .usage import (
     AccountFeatureUsage,
     AccountUserUsage,
@@ -20,6 +20,7 @@ __all__ = [
     "AccountUserUsage",
     "Activity",
     "Contact",
+    "ContactEngagement",
     "Contract",
     "Currency",
     "ExchangeRate",

@@ -116,7 +116,11 @@ class Contact(models.Model):
     is_billing = models.BooleanField(_("billing"), default=False)
     is_end_user = models.BooleanField(_("end user"), default=False)
     active = models.BooleanField(default=True)
-    last_engaged_at = models.DateTimeField(null=True, blank=True)
+    last_engaged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("The latest engagement on record; setting it records a dated engagement (health reads those)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -138,6 +142,24 @@ class Contact(models.Model):
             (self.is_end_user, _("end user")),
         ]
         return [str(label) for flag, label in flags if flag]
+
+
+class ContactEngagement(models.Model):
+    """A dated engagement with a contact outside the timeline's touches (a reply, an event attended, a date
+    entered by hand). Never overwritten: a night for d reads the records dated on or before d."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="engagements")
+    engaged_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-engaged_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "engaged_at"], name="contact_engagement_once_per_moment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} engaged {self.engaged_at:%Y-%m-%d %H:%M}"
 
 
 class Contract(models.Model):
@@ -172,6 +194,12 @@ class Contract(models.Model):
         ordering = ["account", "start_date"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="contract_end_not_before_start"),
+            # DOMAIN.md "Short terms": at least 28 days, end inclusive (a one-day contract would annualise 365×).
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date") + dt.timedelta(days=27)),
+                name="contract_term_at_least_28_days",
+                violation_error_message=_("A contract must cover at least 28 days (the end date is inclusive)."),
+            ),
             # A term needs a day after its end (term length, renewal dates): 9999-12-31 has none.
             models.CheckConstraint(
                 condition=Q(end_date__lt=dt.date.max),

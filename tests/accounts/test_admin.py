@@ -206,20 +206,26 @@ def test_account_changelist_shows_acv_today_in_reporting_currency(admin_logged_i
     response = admin_logged_in.get(_url("account", "changelist"))
 
     assert response.status_code == 200
-    by_name = {account.name: getattr(account, ACV_TODAY_ATTR) for account in response.context["cl"].result_list}
+    by_name = {
+        account.name: getattr(account, ACV_TODAY_ATTR).get(account.pk) for account in response.context["cl"].result_list
+    }
     assert by_name == {"Acme": Decimal("23000.00"), "Zenith": Decimal(0)}
     assert "23,000.00 USD" in response.content.decode()
 
 
 def test_account_changelist_without_exchange_rate_warns_instead_of_failing(admin_logged_in, db):
     ContractFactory(account=AccountFactory(name="Acme"), currency="GBP")
+    ContractFactory(account=AccountFactory(name="Zenith"), recurring_tcv=Decimal("6000.00"))
 
     response = admin_logged_in.get(_url("account", "changelist"))
 
     assert response.status_code == 200
     assert [str(m) for m in response.context["messages"]] == [
-        "No exchange rate for GBP on or before 2024-06-01; add one in the admin."
+        "ACV is N/A for 1 account(s) of this page: no GBP exchange rate on or before 2024-06-01."
     ]
+    page = response.content.decode()
+    assert "N/A: no GBP exchange rate on or before 2024-06-01" in page
+    assert "6,000.00 USD" in page  # the other account still has its ACV
 
 
 def test_account_change_page_shows_acv_today(admin_logged_in, db):

@@ -14,7 +14,7 @@ from django.db.models import Count, Max, Q, Sum
 from accounts import demo
 from accounts.models import Account, Activity, Contact, Contract, ExchangeRate, Team, UsageDay, UsageEvent, User
 from accounts.roles import Role
-from accounts.selectors import account_acv_map, contract_term
+from accounts.selectors import account_acv_book, contract_term
 from tests.factories import AccountFactory, UserFactory
 
 AS_OF = dt.date(2026, 6, 30)
@@ -106,7 +106,7 @@ def test_the_book_has_every_kind_of_customer_contract_contact_and_usage():
     assert contracts.filter(end_date__range=(AS_OF + dt.timedelta(days=30), AS_OF + dt.timedelta(days=180))).exists()
     assert min(ExchangeRate.objects.values_list("rate", flat=True)) >= Decimal("1.05")
     assert max(ExchangeRate.objects.values_list("rate", flat=True)) <= Decimal("1.12")
-    acv = account_acv_map(as_of=AS_OF)
+    acv = account_acv_book(as_of=AS_OF).acv
     assert max(acv.values()) >= 1_000_000
 
     churned = accounts.filter(status="churned").annotate(last_end=Max("contracts__end_date"))

@@ -7,14 +7,11 @@ import pytest
 
 from accounts.models import Contract
 from accounts.selectors import (
-    MissingExchangeRate,
     account_acv,
-    account_acv_map,
-    arr_total,
+    account_acv_book,
     contract_acv,
     contract_term,
     million_dollar_customers,
-    mrr_total,
 )
 from tests.factories import AccountFactory, ContractFactory, ExchangeRateFactory
 
@@ -98,17 +95,43 @@ def test_two_currencies_convert_at_the_rate_on_the_day(settings):
     ExchangeRateFactory(currency="EUR", date=D(2024, 6, 1), rate=Decimal("1.05"))
     ExchangeRateFactory(currency="EUR", date=D(2025, 1, 1), rate=Decimal("2.00"))  # after d: never used
 
-    assert account_acv_map(as_of=D(2024, 3, 1)) == {us.pk: Decimal("10000.00"), eu.pk: Decimal("22000.00")}
-    assert arr_total(as_of=D(2024, 3, 1)) == Decimal("32000.00")
-    assert arr_total(as_of=D(2024, 6, 1)) == Decimal("31000.00")  # 10000 + 20000 × 1.05
-    assert mrr_total(as_of=D(2024, 6, 1)) == Decimal("2583.33")  # 31000 / 12
+    assert account_acv_book(as_of=D(2024, 3, 1)).acv == {us.pk: Decimal("10000.00"), eu.pk: Decimal("22000.00")}
+    assert account_acv_book(as_of=D(2024, 3, 1)).total == Decimal("32000.00")
+    assert account_acv_book(as_of=D(2024, 6, 1)).total == Decimal("31000.00")  # 10000 + 20000 × 1.05
+    # Constant currency: March's contracts at June's rates.
+    assert account_acv_book(as_of=D(2024, 3, 1), rates_on=D(2024, 6, 1)).acv[eu.pk] == Decimal("21000.00")
 
 
 @pytest.mark.django_db
-def test_missing_rate_is_a_clear_error_not_a_wrong_number():
-    ContractFactory(currency="EUR", recurring_tcv=Decimal("1000"))
-    with pytest.raises(MissingExchangeRate, match="No exchange rate for EUR on or before 2024-03-01"):
-        arr_total(as_of=D(2024, 3, 1))
+def test_missing_rate_makes_that_account_na_with_the_reason_and_the_others_still_count():
+    fine, gbp = AccountFactory(), AccountFactory()
+    ContractFactory(account=fine, recurring_tcv=Decimal("1000"))
+    ContractFactory(account=gbp, currency="GBP", recurring_tcv=Decimal("5000"))
+    ContractFactory(account=gbp, recurring_tcv=Decimal("700"))  # its USD part does not make a partial ACV
+    ExchangeRateFactory(currency="GBP", date=D(2024, 3, 2), rate=Decimal("1.25"))  # the day after: not "on d"
+
+    book = account_acv_book(as_of=D(2024, 3, 1))
+
+    assert book.get(gbp.pk) is None  # N/A, never 0
+    assert book.get(fine.pk) == Decimal("1000.00")
+    assert book.total == Decimal("1000.00")
+    assert book.excluded == [
+        {"account_id": gbp.pk, "currencies": ["GBP"], "reason": "no GBP exchange rate on or before 2024-03-01"}
+    ]
+    assert account_acv(account_id=gbp.pk, as_of=D(2024, 3, 2)) == Decimal("6950.00")  # 5000 × 1.25 + 700
+
+
+@pytest.mark.django_db
+def test_money_is_rounded_once_per_account_not_per_contract():
+    account = AccountFactory()
+    for _ in range(3):  # each 1000 × 365 / 45 = 8111.111…: per-contract cents would give 24333.33
+        ContractFactory(
+            account=account, recurring_tcv=Decimal("1000"), start_date=D(2024, 1, 10), end_date=D(2024, 2, 23)
+        )
+    ContractFactory(account=account, recurring_tcv=Decimal("0.01"), start_date=D(2024, 1, 10), end_date=D(2024, 2, 23))
+
+    # 3000.01 × 365 / 45 = 24333.414…
+    assert account_acv(account_id=account.pk, as_of=D(2024, 2, 1)) == Decimal("24333.41")
 
 
 @pytest.mark.django_db
@@ -118,4 +141,5 @@ def test_million_dollar_customers_counts_accounts_at_or_above_one_million():
     ContractFactory(account=exact, recurring_tcv=Decimal("600000"), start_date=D(2024, 1, 1), end_date=D(2024, 6, 30))
     ContractFactory(account=small, recurring_tcv=Decimal("999999.99"))
 
-    assert million_dollar_customers(as_of=D(2024, 3, 1)) == 2  # 1,000,000 and 1,200,000 (600k for half a year)
+    book = account_acv_book(as_of=D(2024, 3, 1))
+    assert million_dollar_customers(book=book) == 2  # 1,000,000 and 1,200,000 (600k for half a year)

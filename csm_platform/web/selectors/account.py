@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Account, Activity, Contact, Contract, UsageUserDay
-from accounts.selectors import ZERO, accounts_with_engaged_sponsor, contract_acv
+from accounts.selectors import ZERO, RateBook, accounts_with_engaged_sponsor, contract_acv
 from accounts.usage.selectors import usage_by_feature, usage_daily
 from csm_platform.dates import add_months
 from health.measures import REGISTRY
@@ -20,7 +20,6 @@ from health.models import AccountSnapshot
 from health.selectors import measure_label, what_moved
 
 from .. import formatting as fmt
-from .money import RateBook
 from .portfolio import TREND_DAYS, portfolio_list
 
 TIMELINE_LENGTH = 50

@@ -13,9 +13,9 @@ from django.db.models import Count, DecimalField, F, FilteredRelation, Q, Sum, V
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, User
-from accounts.selectors import ZERO, account_acv_map
+from accounts.selectors import ZERO
 from health.models import AccountSnapshot, RevenueSnapshot
-from health.revenue import Retention, retention_from_acv, year_before
+from health.revenue import Period, Retention, period_acv, retention_from_period, year_before
 from journeys.selectors.journey import TimeToValueRow, time_to_value
 
 from .journeys import overdue_tasks_by_owner
@@ -139,8 +139,7 @@ def csm_rows(*, as_of: dt.date, today: dt.date) -> list[CsmRow]:
     scores: dict[int, list[float]] = defaultdict(list)
     for owner_id, health in snapshots.filter(health__isnull=False).values_list("account__owner", "health"):
         scores[owner_id].append(health)
-    start = year_before(as_of)
-    acv_start, acv_end = account_acv_map(as_of=start), account_acv_map(as_of=as_of)
+    period = period_acv(start=year_before(as_of), end=as_of)
     overdue = overdue_tasks_by_owner(today=today)
     users = User.objects.filter(pk__in=books).select_related("team").order_by("first_name", "last_name", "username")
     return [
@@ -148,18 +147,30 @@ def csm_rows(*, as_of: dt.date, today: dt.date) -> list[CsmRow]:
             user=user,
             accounts=len(books[user.pk]),
             arr=arr.get(user.pk) or ZERO,
-            retention=retention_from_acv(
-                acv_start={a: acv_start[a] for a in books[user.pk] if a in acv_start},
-                acv_end={a: acv_end[a] for a in books[user.pk] if a in acv_end},
-                start=start,
-                end=as_of,
-            ),
+            retention=retention_from_period(_book_of(period, books[user.pk])),
             median_health=statistics.median(scores[user.pk]) if scores[user.pk] else None,
             scored=len(scores[user.pk]),
             overdue_tasks=overdue.get(user.pk, 0),
         )
         for user in users
     ]
+
+
+def _book_of(period: Period, account_ids: list[int]) -> Period:
+    """The period restricted to some accounts (a CSM's book)."""
+    ids = set(account_ids)
+
+    def mine(values: dict[int, Decimal]) -> dict[int, Decimal]:
+        return {a: value for a, value in values.items() if a in ids}
+
+    return Period(
+        start=period.start,
+        end=period.end,
+        acv_start=mine(period.acv_start),
+        acv_end=mine(period.acv_end),
+        start_reported=mine(period.start_reported),
+        excluded=[item for item in period.excluded if item["account_id"] in ids],
+    )
 
 
 @dataclass(frozen=True)

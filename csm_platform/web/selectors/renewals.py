@@ -9,11 +9,10 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contract
-from accounts.selectors import ZERO, contract_acv
+from accounts.selectors import ZERO, RateBook, contract_acv
 from health.revenue import expected_renewal_value
 
 from ..models import ForecastCategory, RenewalForecastChange
-from .money import RateBook
 
 NOT_SET = "none"
 
