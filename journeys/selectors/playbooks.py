@@ -51,8 +51,9 @@ def playbook_universe(*, playbook: Playbook, as_of: dt.date, account_ids: Iterab
         accounts = accounts.filter(segment=playbook.segment)
     ids = list(accounts.order_by("pk").values_list("pk", flat=True))
     if ids and playbook.min_acv is not None:
-        acv = account_selectors.account_acv_map(as_of=as_of, account_ids=ids)
-        ids = [a for a in ids if acv.get(a, 0) >= playbook.min_acv]
+        book = account_selectors.account_acv_book(as_of=as_of, account_ids=ids)
+        # An ACV that is N/A (a missing rate) cannot be shown to reach the minimum: the account is left out.
+        ids = [a for a in ids if book.get(a) is not None and book.get(a) >= playbook.min_acv]
     if ids and playbook.stage_id is not None:
         stages = current_stages(as_of=as_of, account_ids=ids)
         ids = [a for a in ids if stages.get(a) == playbook.stage_id]
