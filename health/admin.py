@@ -5,14 +5,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .measures import REGISTRY, measure_choices
 from .models import (
     AccountSnapshot,
     ChurnModelVersion,
+    DataQualityProblem,
     RecomputeChunk,
     RecomputeRun,
     RevenueSnapshot,
@@ -152,6 +155,41 @@ class AccountSnapshotAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataQualityProblem)
+class DataQualityProblemAdmin(admin.ModelAdmin):
+    """Open problems: what the latest night could not compute for an account, and how to fix it."""
+
+    list_display = ["account_link", "as_of", "problem", "fix"]
+    search_fields = ["account__name", "account__external_id"]
+    list_select_related = ["account"]
+
+    def get_queryset(self, request):
+        latest = AccountSnapshot.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+        return super().get_queryset(request).filter(as_of=latest).exclude(problems=[])
+
+    @admin.display(description=_("account"), ordering="account__name")
+    def account_link(self, obj):
+        url = reverse("admin:accounts_account_change", args=[obj.account_id])
+        return format_html('<a href="{}">{}</a>', url, obj.account)
+
+    @admin.display(description=_("problem"))
+    def problem(self, obj):
+        return format_html_join(mark_safe("<br>"), "{}", ((p["message"],) for p in obj.problems))
+
+    @admin.display(description=_("how to fix it"))
+    def fix(self, obj):
+        return format_html_join(mark_safe("<br>"), "{}", ((p["fix"],) for p in obj.problems))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -136,6 +136,15 @@ class AccountSnapshot(models.Model):
         return f"{self.account} on {self.as_of:%Y-%m-%d}"
 
 
+class DataQualityProblem(AccountSnapshot):
+    """The admin's list of open data-quality problems: the latest night's snapshots that record one."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("data-quality problem")
+        verbose_name_plural = _("data-quality problems")
+
+
 class RevenueSnapshot(models.Model):
     """Book-of-business revenue figures on one date; retention over the trailing twelve months."""
 

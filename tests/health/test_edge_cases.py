@@ -279,3 +279,21 @@ def test_the_sponsor_window_is_the_90_days_ending_on_d(days_before, engaged):
     result = health_for_accounts(as_of=AS_OF, account_ids=[account.pk])[account.pk]
 
     assert {m["key"]: m["x"] for m in result.receipt}["executive_sponsor"] == engaged
+
+
+def test_the_admin_lists_the_latest_nights_data_quality_problems_with_how_to_fix_them(ada, client):
+    pounds, fine = AccountFactory(name="Pounds Ltd"), AccountFactory(name="Fine Inc")
+    ContractFactory(account=pounds, currency="GBP")
+    ContractFactory(account=fine)
+    pipeline.recompute(as_of=AS_OF - dt.timedelta(days=1))
+    pipeline.recompute(as_of=AS_OF)
+    client.force_login(ada)
+
+    page = client.get(reverse("admin:health_dataqualityproblem_changelist"))
+
+    assert page.status_code == 200
+    assert len(page.context["cl"].result_list) == 1  # the latest night's only problem, not one per night
+    html = page.content.decode()
+    assert "Pounds Ltd" in html and "Fine Inc" not in html
+    assert "no GBP exchange rate on or before 2024-06-30" in html
+    assert reverse("admin:accounts_account_change", args=[pounds.pk]) in html
