@@ -1,8 +1,11 @@
 """Churn-risk features of an account as known on a date (DOMAIN.md, "Churn risk"), point-in-time.
 
 Every feature reads only data dated on or before ``as_of``: the same function builds training rows (as of 90
-days before each past renewal) and tonight's scoring rows. Other apps add features with ``register_feature``
-(journeys adds open high-priority tasks) so that ``health`` never imports them.
+days before each past renewal) and tonight's scoring rows, so a feature must mean the same in both. Days to the
+next renewal is left out for that reason: it is about 90 in every training row (they are taken 90 days before
+each end) but anything from 0 to years at scoring, so a model would learn nothing from it and then extrapolate.
+Other apps add features with ``register_feature`` (journeys adds open high-priority tasks) so that ``health``
+never imports them.
 """
 
 import datetime as dt
@@ -39,7 +42,7 @@ def churn_features(
     acv: account_selectors.AcvBook | None = None,
 ) -> pd.DataFrame:
     """One row per account: the health measures' raw inputs, health and its 30-day trend, ACV, seats, tenure,
-    days to the next renewal, segment, and every registered extra feature, all as known on ``as_of``.
+    segment, and every registered extra feature, all as known on ``as_of``.
     ``health_now``: the caller's ``health_for_accounts`` on ``as_of``; ``health_before``: health 30 days earlier
     where the caller has it (the nightly snapshots); ``acv``: the caller's ``account_acv_book`` on ``as_of``
     (an ACV that is N/A is NaN); whatever is missing is computed."""
@@ -71,8 +74,6 @@ def churn_features(
     frame["seats"] = [float(seats[a]) if a in seats else np.nan for a in ids]
     first = account_selectors.first_contract_starts(as_of=as_of, account_ids=ids)
     frame["tenure_days"] = [float((as_of - first[a]).days) if a in first else np.nan for a in ids]
-    next_end = account_selectors.next_contract_ends(as_of=as_of, account_ids=ids)
-    frame["days_to_renewal"] = [float((next_end[a] - as_of).days) if a in next_end else np.nan for a in ids]
     segments = dict(Account.objects.filter(pk__in=ids).values_list("pk", "segment"))
     frame["segment"] = pd.Series([segments.get(a, "") for a in ids], index=index, dtype="object")
     for key, function in sorted(EXTRA_FEATURES.items()):

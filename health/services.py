@@ -50,7 +50,8 @@ def _load_model(version_id: int) -> ChurnModel:
 
 
 def latest_churn_model(*, as_of: dt.date) -> ChurnModelVersion | None:
-    return ChurnModelVersion.objects.filter(as_of__lte=as_of).order_by("-as_of", "-trained_at").first()
+    """The model that scores the night ``as_of``: the latest trained on or before it (its pickle left unread)."""
+    return ChurnModelVersion.objects.filter(as_of__lte=as_of).defer("model").order_by("-as_of", "-trained_at").first()
 
 
 def churn_model_train(*, as_of: dt.date) -> ChurnModelVersion:

@@ -39,6 +39,7 @@ CALIBRATION_FOLDS = 3
 LARGE_ROWS = 20_000
 TWO_FOLD_CALIBRATION_ROWS = 5_000
 PROBABILITY_FLOOR = 1e-4
+PROBABILITY_RANGE = (0.01, 0.99)  # a probability is never shown as 0% or 100% (DOMAIN.md)
 MIN_PRESENT = 20  # values a numeric column needs in the fit data for the trees (their largest min_samples_leaf)
 OCCLUSION_ROWS = 200_000  # rows per prediction call when explaining: occluded copies of several columns at once
 
@@ -214,8 +215,9 @@ def fit_calibrated(make: Callable[[], Pipeline], clean: pd.DataFrame, y: np.ndar
 
 
 def probabilities(base: Pipeline, calibrated, clean: pd.DataFrame) -> np.ndarray:
+    """Probability of churn per row, within ``PROBABILITY_RANGE``."""
     model = calibrated if calibrated is not None else base
-    return np.clip(model.predict_proba(clean)[:, 1], PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    return np.clip(model.predict_proba(clean)[:, 1], *PROBABILITY_RANGE)
 
 
 def source_matrix(prep: ColumnTransformer, schema: FeatureSchema) -> np.ndarray:

@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from health.churn import estimators
 from health.churn.columns import FeatureSchema, time_order_key, time_values
+from health.churn.gate import quality_gate
 from health.churn.labels import coerce_outcomes
 
 MIN_OUTCOMES = 30
@@ -28,7 +29,7 @@ MAX_SELECTION_ROWS = 20_000
 MIN_TREE_MINORITY = 20
 HEALTH_NAMES = ("health_score", "health score", "healthscore")
 FALLBACK_MAPPING = "p = clip(0.05 + 0.9 × (1 − health/100)², 0.01, 0.99); unknown health: the base rate"
-CARD_VERSION = 1
+CARD_VERSION = 2
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -89,9 +90,11 @@ class ChurnModel:
     ``fit(features, churned)`` learns from past renewal decisions (one row each); ``churned`` is 0/1, booleans or
     two labels (see ``health.churn.labels``), or the name of a column of ``features``. ``time_column`` names
     the column with each decision's date: it orders the cross-validation and the backtest, and is never a
-    feature. With fewer than ``min_outcomes`` outcomes or one class only, the model is the documented health
-    fallback (``fallback`` is True and ``fallback_reason`` says why). After fit, ``card`` is the JSON-ready
-    model card and ``kind`` is ``"logistic"``, ``"gradient_boosting"`` or ``"fallback"``.
+    feature. With fewer than ``min_outcomes`` outcomes or one class only, or when the learned model fails the
+    quality gate on its backtest (``health.churn.gate``), the model is the documented health fallback
+    (``fallback`` is True and ``fallback_reason`` says why; the card's ``gate`` has the figures). After fit,
+    ``card`` is the JSON-ready model card and ``kind`` is ``"logistic"``, ``"gradient_boosting"`` or
+    ``"fallback"``. Probabilities are always within 1%-99%.
     """
 
     def __init__(
@@ -140,7 +143,7 @@ class ChurnModel:
         self.relative_dates_ = times is not None and pd.api.types.is_datetime64_any_dtype(times.dtype)
         n, churners = len(y), int(y.sum())
         shrunk = (churners + DEFAULT_BASE_RATE * PRIOR_OUTCOMES) / (n + PRIOR_OUTCOMES)
-        self.base_rate_ = float(np.clip(shrunk, 0.01, 0.99))
+        self.base_rate_ = float(np.clip(shrunk, *estimators.PROBABILITY_RANGE))
         self.health_column_ = self._find_health(frame.columns)
         self.card = {
             "card_version": CARD_VERSION,
@@ -217,6 +220,7 @@ class ChurnModel:
             kind=self.kind,
             fallback=True,
             fallback_reason=self.fallback_reason,
+            gate={**quality_gate(None), "failed": [{"test": "outcomes", "message": self.fallback_reason}]},
             fallback_mapping=FALLBACK_MAPPING + "; no health column: the base rate for every row",
             health_column=self.health_column_,
             base_rate=self.base_rate_,
@@ -268,7 +272,11 @@ class ChurnModel:
                 else "too few outcomes of a class for cross-validation"
             )
         method = estimators.calibration_method(y, self.calibration)
-        backtest = self._backtest(makers[self.kind], clean, y, times, order, method)
+        backtest = self._backtest(makers[self.kind], frame, clean, y, times, order, method)
+        gate = quality_gate(backtest)
+        if not gate["passed"]:
+            self._fail_gate(gate, selection, backtest)
+            return
         self.base_, self.calibrated_ = estimators.fit_calibrated(makers[self.kind], clean, y, method, self.random_state)
         self.slope_ = estimators.calibration_slope(self.base_, self.calibrated_, clean)
         if self.kind == estimators.LINEAR:
@@ -287,13 +295,37 @@ class ChurnModel:
             fallback_reason=None,
             health_column=self.health_column_,
             base_rate=self.base_rate_,
+            gate=gate,
             selection=selection,
             calibration=method if self.calibrated_ is not None else "none",
             backtest=backtest,
         )
 
-    def _backtest(self, make, clean: pd.DataFrame, y: np.ndarray, times, order, method: str) -> dict:
-        """Fit on the older 80% (or a stratified 80%), score the rest, before the final fit on everything."""
+    def _fail_gate(self, gate: dict, selection: dict, backtest: dict) -> None:
+        """The learned candidate showed no skill on its backtest: risk comes from the health fallback, and the card
+        keeps the candidate's selection and backtest beside the gate's failed tests."""
+        self.fallback = True
+        self.fallback_reason = "The learned model failed the quality gate: " + " ".join(
+            failure["message"] for failure in gate["failed"]
+        )
+        self.card.update(
+            kind="fallback",
+            fallback=True,
+            fallback_reason=self.fallback_reason,
+            fallback_mapping=FALLBACK_MAPPING + "; no health column: the base rate for every row",
+            rejected_kind=self.kind,
+            health_column=self.health_column_,
+            base_rate=self.base_rate_,
+            gate=gate,
+            selection=selection,
+            calibration=None,
+            backtest=backtest,
+        )
+        self.kind = "fallback"
+
+    def _backtest(self, make, frame: pd.DataFrame, clean: pd.DataFrame, y: np.ndarray, times, order, method: str):
+        """Fit on the older 80% (or a stratified 80%), score the rest, before the final fit on everything. The
+        health fallback and the base rate are scored on the same held-out rows (the quality gate compares them)."""
         n = len(y)
         held = max(1, round(HOLDOUT_SHARE * n))
         if order is not None:
@@ -309,6 +341,7 @@ class ChurnModel:
             return {"holdout": how, "skipped": "the training part has fewer than two outcomes of a class"}
         base, calibrated = estimators.fit_calibrated(make, clean.iloc[train], y[train], method, self.random_state)
         p = estimators.probabilities(base, calibrated, clean.iloc[test])
+        fallback = estimators.evaluate(y[test], self._fallback_proba(frame.iloc[test]))
         result = {
             "holdout": how,
             "n_train": len(train),
@@ -316,6 +349,8 @@ class ChurnModel:
             "n_churned_holdout": int(y[test].sum()),
             **estimators.evaluate(y[test], p),
             "brier_base_rate": estimators.evaluate(y[test], np.full(len(test), y[train].mean()))["brier"],
+            "fallback_roc_auc": fallback["roc_auc"],
+            "fallback_brier": fallback["brier"],
             "mean_predicted": float(p.mean()),
             "observed_rate": float(y[test].mean()),
             "calibration": _calibration_table(y[test], p),
@@ -370,7 +405,7 @@ class ChurnModel:
         """
         series = health if isinstance(health, pd.Series) else pd.Series(np.atleast_1d(health))
         scores = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan).clip(0, 100)
-        p = np.clip(0.05 + 0.9 * (1 - scores / 100) ** 2, 0.01, 0.99)
+        p = np.clip(0.05 + 0.9 * (1 - scores / 100) ** 2, *estimators.PROBABILITY_RANGE)
         return pd.Series(np.where(np.isnan(p), base_rate, p), index=series.index, name="churn_probability")
 
     @staticmethod

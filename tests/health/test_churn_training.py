@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import Activity
 from accounts.usage.services import usage_rollups_rebuild
-from health.features import renewal_decisions, training_rows
+from health.features import churn_features, renewal_decisions, training_rows
 from health.models import ChurnModelVersion
 from health.services import churn_model_train
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory, ContractFactory, UsageEventFactory
@@ -88,3 +88,14 @@ def test_too_few_outcomes_train_the_flagged_fallback(book):
     assert version.is_fallback
     assert "30" in version.card.get("fallback_reason", "") or version.card.get("kind") == "fallback"
     assert ChurnModelVersion.objects.count() == 1
+
+
+def test_training_and_scoring_rows_have_the_same_features_and_no_days_to_renewal(book):
+    """Training rows are taken 90 days before each end, so days to renewal would be ~90 in training and anything
+    at scoring: it is no feature, and every other column is built by the same function for both."""
+    training, _, _ = training_rows(as_of=AS_OF)
+    scoring = churn_features(as_of=AS_OF, account_ids=[account.pk for account in book])
+
+    assert list(training.columns) == list(scoring.columns)
+    assert "days_to_renewal" not in scoring.columns
+    assert "days_to_renewal" not in churn_model_train(as_of=AS_OF).card["features"]
