@@ -1,6 +1,6 @@
 """DOMAIN.md's settled edge cases, each on its own accounts added to the book for one night (rolled back after
 each test): short terms refused, a missing exchange rate, money rounded once, sponsor engagement from dated
-records, and a score that shows 40 never being red."""
+records, a score that shows 40 never being red, and a past night recomputed after later data arrived."""
 
 import datetime as dt
 from decimal import Decimal
@@ -9,8 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Account, Activity, Contact, Contract
+from accounts.models import Account, Activity, Contact, Contract, ExchangeRate, Feature, Source, UsageEvent
 from accounts.services import contract_create
+from accounts.usage.services import usage_rollups_rebuild
 from health.models import AccountSnapshot, RecomputeRun, RevenueSnapshot
 from health.pipeline import recompute
 from journeys.models import SurveyResponse
@@ -134,3 +135,39 @@ def test_short_terms_refused_by_the_api(client, ada, book, days, status):
         content_type="application/json",
     )
     assert response.status_code == status, response.content
+
+
+def test_recomputing_a_past_night_after_later_data_gives_the_same_snapshot(book):
+    """Facts dated after the May night (a touch with the sponsor, an NPS answer, usage with a new key feature, a
+    contract, a rate) change nothing when that night is recomputed."""
+    may = dt.date(2024, 5, 31)
+    fields = ("account_id", "acv", "health", "band", "measures")
+    before = sorted(AccountSnapshot.objects.filter(as_of=may).values_list(*fields))
+    eur = Account.objects.get(pk=book.ids["EUR-3YR"])
+    sponsor = Contact.objects.create(account=eur, name="Late sponsor", is_executive_sponsor=True)
+    Activity.objects.create(account=eur, kind="meeting", occurred_at=at("2024-06-03"), subject="QBR", contact=sponsor)
+    SurveyResponse.objects.create(
+        account=eur, respondent="late", kind="nps", score=0, responded_at=at("2024-06-02"), source="api"
+    )
+    Contract.objects.create(
+        account=eur,
+        external_id="LATE",
+        start_date=dt.date(2024, 6, 1),
+        end_date=dt.date(2025, 5, 31),
+        recurring_tcv=Decimal(9000),
+    )
+    ExchangeRate.objects.create(currency="EUR", date=dt.date(2024, 6, 1), rate=Decimal("2.00"))
+    source = Source.objects.get(name="spec")
+    UsageEvent.objects.create(
+        source=source,
+        account=eur,
+        user_id="late-user",
+        event="brand_new_key",
+        occurred_at=at("2024-06-01", 0),
+        received_at=at("2024-06-01", 0),
+        message_id="late-1",
+    )
+    usage_rollups_rebuild(account_ids=[eur.pk])
+    Feature.objects.filter(name="brand_new_key").update(is_key=True)
+    assert recompute(as_of=may).status == RecomputeRun.Status.SUCCEEDED
+    assert sorted(AccountSnapshot.objects.filter(as_of=may).values_list(*fields)) == before
