@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csm_platform.settings.local")
 
@@ -38,4 +39,16 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=2),
         "options": {"expires": 4 * 60 * 60},
     },
+    # A night whose worker died (killed, out of memory, a deploy) is resumed without a person re-sending it.
+    "recompute-heal": {
+        "task": "health.tasks.recompute_heal",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 9 * 60},
+    },
 }
+
+
+@worker_ready.connect
+def heal_stalled_nights(sender, **kwargs) -> None:
+    """A worker that starts (often: restarts after a crash) looks for stalled nights at once."""
+    sender.app.send_task("health.tasks.recompute_heal")

@@ -129,17 +129,23 @@ def _snapshots_write_isolating(*, as_of: dt.date, account_ids: list[int]) -> tup
 
 
 def recompute_chunk_process(*, chunk_id: int) -> int:
-    """Claim the chunk (unless done or held by the current attempt) and write its snapshots. Returns accounts
-    written, 0 when there was nothing to claim."""
+    """Claim the chunk (unless done, or held by the current attempt within the chunk's hard time limit: a claim
+    older than that was lost with its worker) and write its snapshots. Returns accounts written, 0 when there was
+    nothing to claim."""
     chunk = RecomputeChunk.objects.select_related("run").get(pk=chunk_id)
     attempt = chunk.run.attempt
+    now = timezone.now()
+    lost = now - dt.timedelta(seconds=settings.RECOMPUTE_CHUNK_TIME_LIMIT)
     claimed = (
         RecomputeChunk.objects.filter(pk=chunk_id)
         .exclude(status=RecomputeChunk.Status.DONE)
         .filter(
-            Q(status=RecomputeChunk.Status.PENDING) | Q(status=RecomputeChunk.Status.FAILED) | Q(attempt__lt=attempt)
+            Q(status=RecomputeChunk.Status.PENDING)
+            | Q(status=RecomputeChunk.Status.FAILED)
+            | Q(attempt__lt=attempt)
+            | Q(claimed_at__lt=lost)
         )
-        .update(status=RecomputeChunk.Status.RUNNING, attempt=attempt, claimed_at=timezone.now())
+        .update(status=RecomputeChunk.Status.RUNNING, attempt=attempt, claimed_at=now)
     )
     if not claimed:
         return 0
@@ -157,9 +163,25 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
     return written
 
 
+def recompute_runs_stalled(*, stale_after: dt.timedelta) -> list[dt.date]:
+    """The dates of running nights that made no progress (started, a chunk claimed or finished) for longer than
+    ``stale_after`` (the night's hard time limit: whatever worked on them is gone), oldest first."""
+    cutoff = timezone.now() - stale_after
+    stalled = []
+    for run in RecomputeRun.objects.filter(status=RecomputeRun.Status.RUNNING).order_by("as_of"):
+        moments = [run.started_at, *run.chunks.values_list("claimed_at", flat=True)]
+        moments += run.chunks.values_list("finished_at", flat=True)
+        if max(moment for moment in moments if moment is not None) < cutoff:
+            stalled.append(run.as_of)
+    return stalled
+
+
 def recompute_run_finish(*, run_id: int) -> RecomputeRun:
-    """Close the run: succeeded when every chunk is done, then the registered hooks; failed otherwise."""
+    """Close the run: succeeded when every chunk is done, then the registered hooks; failed otherwise. A run
+    already succeeded is left as it is (a finishing task delivered twice)."""
     run = RecomputeRun.objects.get(pk=run_id)
+    if run.status == RecomputeRun.Status.SUCCEEDED:
+        return run
     chunks = run.chunks.all()
     failed = list(chunks.exclude(status=RecomputeChunk.Status.DONE).values("index", "status", "error"))
     account_failures = [

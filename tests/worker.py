@@ -27,6 +27,7 @@ def celery_worker(**env: str) -> Iterator[subprocess.Popen]:
     """Start a worker (solo pool) with the test database and broker; tasks dispatched meanwhile go through Redis."""
     if connection.vendor == "sqlite" and "memory" in str(connection.settings_dict["NAME"]):
         pytest.skip("a worker process cannot see an in-memory SQLite database")
+    app.control.purge()  # before the worker starts: it may send tasks of its own as it becomes ready
     process = subprocess.Popen(
         [
             sys.executable,
@@ -54,7 +55,6 @@ def celery_worker(**env: str) -> Iterator[subprocess.Popen]:
         text=True,
     )
     app.conf.task_always_eager = False
-    app.control.purge()
     try:
         yield process
     finally:

@@ -131,6 +131,8 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker process died (SIGKILL, out of memory) goes back to the queue instead of being acknowledged.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -178,6 +180,16 @@ CLV_DISCOUNT_RATE = env.float("CLV_DISCOUNT_RATE", default=0.1)
 
 # Accounts per nightly recompute task (the night fans out in chunks of this size across the workers).
 RECOMPUTE_CHUNK_SIZE = env.int("RECOMPUTE_CHUNK_SIZE", default=500)
+# Hard time limits (seconds) of a chunk task and of the night's own task (fold, revenue, churn training). A chunk
+# claimed longer ago than its limit was lost with its worker and may be claimed again; a running night with no
+# progress for longer than the night's limit is resumed by the heal job (beat, and every worker that starts).
+RECOMPUTE_CHUNK_TIME_LIMIT = env.int("RECOMPUTE_CHUNK_TIME_LIMIT", default=30 * 60)
+RECOMPUTE_NIGHT_TIME_LIMIT = env.int("RECOMPUTE_NIGHT_TIME_LIMIT", default=60 * 60)
+# Redis redelivers an unacknowledged (acks_late) task after this long: longer than the longest hard time limit, so
+# a long night is never delivered twice while it runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * max(RECOMPUTE_NIGHT_TIME_LIMIT, RECOMPUTE_CHUNK_TIME_LIMIT, CELERY_TASK_TIME_LIMIT)
+}
 
 # Tracking API: requests per second per write key (0 turns the limit off).
 INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=1000)
