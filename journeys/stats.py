@@ -1,8 +1,18 @@
-"""Small statistics without heavy dependencies: the Kaplan-Meier estimator and its quantiles (time to value)."""
+"""Small statistics without heavy dependencies: the Kaplan-Meier estimator and its quantiles (time to value), and
+the small-sample rule (DOMAIN.md, "Small samples")."""
 
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+# DOMAIN.md "Small samples": a median or rate over fewer accounts than this is shown with its n and marked "too few
+# to compare", never as a bare number.
+MIN_SAMPLE = 5
+
+
+def too_few(n: int) -> bool:
+    """Whether a median or rate over ``n`` accounts is too few to compare."""
+    return n < MIN_SAMPLE
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ import plotly.io as pio
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from health.revenue import Waterfall
+
 BAND_COLOURS = {"red": "#b42318", "yellow": "#b07800", "green": "#17663a", "na": "#8a939e"}
 SERIES = ["#1f5fbf", "#b07800", "#17663a", "#b42318", "#4e9a6b"]
 GRID = "#e3e7ec"
@@ -151,7 +153,7 @@ def acv_history(frame: pd.DataFrame) -> str | None:
 
 
 def arr_by_month(frame: pd.DataFrame) -> str | None:
-    """ARR at each month's last nightly snapshot."""
+    """ARR at each month's end (the evaluation date for the last one)."""
     if frame.empty:
         return None
     trace = {
@@ -165,11 +167,12 @@ def arr_by_month(frame: pd.DataFrame) -> str | None:
 
 
 def arr_waterfall(frame: pd.DataFrame) -> str | None:
-    """Per month: new and expansion up, contraction and churn down (stacked), and the net change."""
+    """Per month: currency effect, new and expansion up, contraction and churn down (stacked), and the net change."""
     if frame.empty:
         return None
     months = list(frame["month"])
     parts = [
+        ("currency_effect", _("Currency effect"), "#8a939e", 1),
         ("new", _("New"), SERIES[2], 1),
         ("expansion", _("Expansion"), SERIES[4], 1),
         ("contraction", _("Contraction"), SERIES[1], -1),
@@ -198,16 +201,25 @@ def arr_waterfall(frame: pd.DataFrame) -> str | None:
     return _html(data, barmode="relative", xaxis=MONTHLY, yaxis=_money())
 
 
-def ttm_waterfall(waterfall: dict[str, str]) -> str | None:
-    """The trailing-twelve-month bridge of a revenue snapshot: start + new + expansion − contraction − churn = end."""
-    if not waterfall:
+def ttm_waterfall(waterfall: Waterfall | None) -> str | None:
+    """The trailing-twelve-month bridge: start (as reported) + currency effect + new + expansion − contraction −
+    churn = end (as reported)."""
+    if waterfall is None:
         return None
-    value = {key: float(amount) for key, amount in waterfall.items()}
+    w = waterfall
     trace = {
         "type": "waterfall",
-        "x": [_("Start"), _("New"), _("Expansion"), _("Contraction"), _("Churn"), _("End")],
-        "y": [value["start"], value["new"], value["expansion"], -value["contraction"], -value["churn"], value["end"]],
-        "measure": ["absolute", "relative", "relative", "relative", "relative", "total"],
+        "x": [_("Start"), _("Currency effect"), _("New"), _("Expansion"), _("Contraction"), _("Churn"), _("End")],
+        "y": [
+            float(w.start),
+            float(w.currency_effect),
+            float(w.new),
+            float(w.expansion),
+            -float(w.contraction),
+            -float(w.churn),
+            float(w.end),
+        ],
+        "measure": ["absolute", "relative", "relative", "relative", "relative", "relative", "total"],
         "increasing": {"marker": {"color": SERIES[2]}},
         "decreasing": {"marker": {"color": SERIES[3]}},
         "totals": {"marker": {"color": SERIES[0]}},

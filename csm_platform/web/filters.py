@@ -5,6 +5,7 @@ import re
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,8 +17,9 @@ from accounts.roles import Role
 from health.models import AccountSnapshot
 from journeys.models import Stage
 
+from .forms import EARLIEST, LATEST
 from .models import ForecastCategory
-from .selectors.renewals import NOT_SET
+from .selectors.renewals import NOT_SET, RenewalState
 
 WINDOW_CHOICES = [(str(days), _("Next %(days)s days") % {"days": days}) for days in (30, 60, 90, 180)]
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -59,6 +61,25 @@ class StageFilter(django_filters.ModelChoiceFilter):
     """A journey stage id, matched against the account's current stage (an annotation, not a model field)."""
 
 
+class EvaluationDateFilter(django_filters.DateFilter):
+    """``as_of``: the night the figures are for. The selector reads it (the views pass it as the evaluation date);
+    as a filter it only validates and shows the field, so the form, saved views and the API carry it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("As of (night)"),
+            method=self.keep,
+            widget=forms.DateInput(attrs={"type": "date"}),
+            validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)],
+            help_text=_("The nightly snapshot on or before this date; empty: the latest night."),
+            **kwargs,
+        )
+
+    @staticmethod
+    def keep(queryset, name, value):
+        return queryset
+
+
 class PortfolioFilterSet(django_filters.FilterSet):
     """Filters over ``selectors.portfolio.portfolio_list`` (its annotations: band, risk_band, stage_id,
     next_renewal)."""
@@ -91,10 +112,23 @@ class PortfolioFilterSet(django_filters.FilterSet):
         label=_("Renewal"), choices=WINDOW_CHOICES, method="filter_renewal", empty_label=_("Any time")
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Account.Status.choices, empty_label=_("Any"))
+    as_of = EvaluationDateFilter()
 
     class Meta:
         model = Account
-        fields = ["q", "owner", "team", "account_executive", "segment", "band", "risk", "stage", "renewal", "status"]
+        fields = [
+            "q",
+            "owner",
+            "team",
+            "account_executive",
+            "segment",
+            "band",
+            "risk",
+            "stage",
+            "renewal",
+            "status",
+            "as_of",
+        ]
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value) | Q(external_id__icontains=value))
@@ -110,7 +144,7 @@ class PortfolioFilterSet(django_filters.FilterSet):
 
 
 class RenewalFilterSet(django_filters.FilterSet):
-    """Filters over ``selectors.renewals.renewal_list``: contracts ending in a window or a quarter."""
+    """Filters over ``selectors.renewals.renewal_list``: contracts ending in a window or a quarter, by state."""
 
     window = django_filters.ChoiceFilter(
         label=_("Ending"), choices=WINDOW_CHOICES, method="filter_window", empty_label=_("Any time")
@@ -128,6 +162,9 @@ class RenewalFilterSet(django_filters.FilterSet):
         queryset=_users_with(Role.CSM, Role.MANAGER),
         empty_label=_("Any CSM"),
     )
+    state = django_filters.ChoiceFilter(
+        label=_("State"), field_name="state", choices=RenewalState.choices, empty_label=_("Any state")
+    )
     category = django_filters.ChoiceFilter(
         label=_("Forecast"),
         choices=[*ForecastCategory.choices, (NOT_SET, _("Not set"))],
@@ -139,10 +176,11 @@ class RenewalFilterSet(django_filters.FilterSet):
         method="search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Account")}),
     )
+    as_of = EvaluationDateFilter()
 
     class Meta:
         model = Contract
-        fields = ["window", "quarter", "account_executive", "owner", "category", "q"]
+        fields = ["window", "quarter", "account_executive", "owner", "state", "category", "q", "as_of"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -152,7 +190,7 @@ class RenewalFilterSet(django_filters.FilterSet):
         start, end = _within(value)
         return queryset.filter(end_date__range=(start, end))
 
-    def filter_quarter(self, queryset, name, value):
+    def filter_quarter(self, queryset, name, value: str):
         bounds = quarter_bounds(value)
         return queryset.filter(end_date__range=bounds) if bounds else queryset
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from health.models import AccountSnapshot
 
@@ -30,6 +31,29 @@ def money(value: Decimal | float | None, currency: str | None = None) -> str:
     if _missing(value):
         return na()
     return f"{currency or settings.REPORTING_CURRENCY} {number(value)}"
+
+
+def money_or_reason(value: Decimal | None, reason: str = "") -> SafeString:
+    """Money, or N/A with why (a missing exchange rate): never 0."""
+    if not _missing(value):
+        return format_html("{}", money(value))
+    if not reason:
+        return format_html('<span class="band band-na">{}</span>', na())
+    return format_html(
+        '<span class="band band-na" title="{}">{}</span> <span class="na-reason">{}</span>', reason, na(), reason
+    )
+
+
+def excludes(what: str, exclusions) -> str:
+    """What a total leaves out: "ARR excludes 1 account: no GBP exchange rate on or before 2026-12-06"; empty
+    when it leaves nothing out (``exclusions``: a ``selectors.quality.Exclusions``)."""
+    if not exclusions:
+        return ""
+    return ngettext(
+        "%(what)s excludes %(n)s account: %(reasons)s",
+        "%(what)s excludes %(n)s accounts: %(reasons)s",
+        exclusions.accounts,
+    ) % {"what": what, "n": number(exclusions.accounts), "reasons": "; ".join(exclusions.reasons)}
 
 
 def number(value: Decimal | float | int | None, decimals: int = 0) -> str:
@@ -105,6 +129,12 @@ def risk_badge(probability: float | None, band: str | None) -> SafeString:
         percent(probability),
         labels.get(band, ""),
     )
+
+
+def renewal_state(state: str) -> SafeString:
+    labels = {"open": _("open"), "renewed": _("renewed"), "churned": _("churned")}
+    colours = {"open": "yellow", "renewed": "green", "churned": "red"}
+    return format_html('<span class="band band-{}">{}</span>', colours.get(state, "na"), labels.get(state, state))
 
 
 def forecast_label(category: str) -> str:

@@ -3,12 +3,32 @@
 import datetime as dt
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Activity, Contact
 
 from .models import ForecastCategory, SavedView
+
+# The pages look back a year and more from the evaluation date: the calendar's first and last years leave no room.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
+
+
+def evaluation_date_field() -> forms.DateField:
+    return forms.DateField(
+        label=_("As of (night)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)],
+        help_text=_("The nightly snapshot on or before this date; empty: the latest night."),
+    )
+
+
+class EvaluationDateForm(forms.Form):
+    """``?as_of=``: the date the page's figures are for (invalid input: the latest night)."""
+
+    as_of = evaluation_date_field()
 
 
 class SavedViewForm(forms.Form):
@@ -52,7 +72,18 @@ class ActivityForm(forms.Form):
 
 
 class ForecastForm(forms.Form):
+    """A renewal forecast: category, amount (the expected renewal value unless the AE knows better), next step."""
+
     category = forms.ChoiceField(
         label=_("Forecast category"), choices=ForecastCategory.choices, widget=forms.RadioSelect
     )
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        required=False,
+        max_digits=16,
+        decimal_places=2,
+        min_value=0,
+        help_text=_("Expected renewed ARR in the reporting currency; empty: none given."),
+    )
+    next_step = forms.CharField(label=_("Next step"), max_length=500, required=False)
     note = forms.CharField(label=_("Why"), max_length=500, required=False)

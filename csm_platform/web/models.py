@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Contract
+from accounts.models import MONEY, Contract
 
 
 class SavedView(models.Model):
@@ -40,10 +40,15 @@ class ForecastCategory(models.TextChoices):
 
 
 class RenewalForecast(models.Model):
-    """The AE's current call on a contract's renewal. Every change is also kept in ``RenewalForecastChange``."""
+    """The AE's current call on a contract's renewal: a category, an amount and the next step. Every change is also
+    kept in ``RenewalForecastChange``."""
 
     contract = models.OneToOneField(Contract, on_delete=models.CASCADE, related_name="forecast")
     category = models.CharField(max_length=20, choices=ForecastCategory.choices)
+    amount = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text=_("Expected renewed ARR in the reporting currency.")
+    )
+    next_step = models.CharField(max_length=500, blank=True)
     note = models.CharField(max_length=500, blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     set_at = models.DateTimeField()
@@ -59,11 +64,14 @@ class RenewalForecast(models.Model):
 
 
 class RenewalForecastChange(models.Model):
-    """One setting of a contract's forecast category: who, when, from what, to what, and why."""
+    """One setting of a contract's forecast: who, when, from what category to what, the amount, the next step, and
+    why."""
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="forecast_history")
     previous_category = models.CharField(max_length=20, choices=ForecastCategory.choices, blank=True)
     category = models.CharField(max_length=20, choices=ForecastCategory.choices)
+    amount = models.DecimalField(**MONEY, null=True, blank=True)
+    next_step = models.CharField(max_length=500, blank=True)
     note = models.CharField(max_length=500, blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     set_at = models.DateTimeField()

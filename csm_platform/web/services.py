@@ -1,5 +1,7 @@
 """Writes of the pages' own data: saved views and renewal forecasts (with their history)."""
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,19 +23,22 @@ def saved_view_delete(*, user_id: int, saved_view_id: int) -> bool:
 
 
 @transaction.atomic
-def renewal_forecast_set(*, contract_id: int, category: str, note: str, user_id: int) -> RenewalForecast:
-    """Set the contract's forecast category and record the change in its history (both or neither)."""
+def renewal_forecast_set(
+    *,
+    contract_id: int,
+    category: str,
+    amount: Decimal | None,
+    next_step: str,
+    note: str,
+    user_id: int,
+) -> RenewalForecast:
+    """Set the contract's forecast (category, amount, next step) and record the change in its history (both or
+    neither)."""
     now = timezone.now()
     current = RenewalForecast.objects.select_for_update().filter(contract_id=contract_id).first()
+    values = {"category": category, "amount": amount, "next_step": next_step, "note": note, "set_by_id": user_id}
     RenewalForecastChange.objects.create(
-        contract_id=contract_id,
-        previous_category=current.category if current else "",
-        category=category,
-        note=note,
-        set_by_id=user_id,
-        set_at=now,
+        contract_id=contract_id, previous_category=current.category if current else "", set_at=now, **values
     )
-    forecast, _ = RenewalForecast.objects.update_or_create(
-        contract_id=contract_id, defaults={"category": category, "note": note, "set_by_id": user_id, "set_at": now}
-    )
+    forecast, _ = RenewalForecast.objects.update_or_create(contract_id=contract_id, defaults={**values, "set_at": now})
     return forecast

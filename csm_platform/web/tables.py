@@ -10,7 +10,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import formatting as fmt
-from .selectors.portfolio import receipt_inputs
+from .selectors.portfolio import account_clv, acv_na_reason, receipt_inputs
+from .selectors.renewals import RenewalState
 
 NUMERIC = {"th": {"class": "num"}, "td": {"class": "num"}}
 
@@ -54,6 +55,12 @@ class PortfolioTable(BaseTable):
     acv = tables.Column(verbose_name=_("ACV"), attrs=NUMERIC, empty_values=())
     next_renewal = tables.Column(verbose_name=_("Next renewal"), default="—")
     churn_risk = tables.Column(verbose_name=_("Churn risk"), accessor="churn_probability", empty_values=())
+    clv = tables.Column(
+        verbose_name=_("CLV"),
+        empty_values=(),
+        orderable=False,
+        attrs={**NUMERIC, "th": {"class": "num", "title": _("Remaining lifetime value: ACV × m × (1 − p) / (r + p)")}},
+    )
     usage = tables.Column(
         verbose_name=_("MAU / seats"),
         accessor="snapshot_measures",
@@ -70,6 +77,8 @@ class PortfolioTable(BaseTable):
     band = tables.Column(verbose_name=_("Health band"), visible=False)
     health_change_30 = tables.Column(verbose_name=_("Health change, 30 days"), visible=False)
     risk_band = tables.Column(verbose_name=_("Risk band"), visible=False)
+    acv_na = tables.Column(verbose_name=_("ACV N/A because"), empty_values=(), visible=False)
+    as_of = tables.Column(verbose_name=_("As of (night)"), accessor="snapshot_as_of", visible=False)
     mau = tables.Column(verbose_name=_("MAU"), accessor="snapshot_measures", visible=False)
     seats = tables.Column(verbose_name=_("Seats"), accessor="snapshot_measures", visible=False)
 
@@ -95,13 +104,25 @@ class PortfolioTable(BaseTable):
         )
 
     def value_health(self, record):
-        return "" if record.health is None else round(record.health, 1)
+        return record.health
 
-    def render_acv(self, value):
-        return fmt.money(value)
+    def render_acv(self, record):
+        return fmt.money_or_reason(record.acv, acv_na_reason(record))
 
-    def value_acv(self, value):
-        return value
+    def value_acv(self, record):
+        return record.acv
+
+    def value_acv_na(self, record):
+        return acv_na_reason(record)
+
+    def render_clv(self, record):
+        return fmt.money(account_clv(record))
+
+    def value_clv(self, record):
+        return account_clv(record)
+
+    def value_as_of(self, value):
+        return fmt.date(value)
 
     def render_next_renewal(self, value):
         return fmt.date(value)
@@ -145,25 +166,36 @@ class RenewalTable(BaseTable):
     )
     contract = tables.Column(verbose_name=_("Contract"), accessor="contract__external_id")
     end_date = tables.Column(verbose_name=_("Ends"), accessor="contract__end_date")
+    state = tables.Column(
+        verbose_name=_("State"),
+        attrs={
+            "th": {"title": _("Open: ends today or later, no successor; renewed: a successor exists; churned: ended")}
+        },
+    )
     owner = tables.Column(verbose_name=_("CSM"), accessor="account__owner", default="—")
     account_executive = tables.Column(verbose_name=_("AE"), accessor="account__account_executive", default="—")
     acv = tables.Column(
         verbose_name=_("ACV"),
         empty_values=(),
-        attrs={**NUMERIC, "th": {"class": "num", "title": _("Recurring value ÷ term in years, at today's rate")}},
+        attrs={
+            **NUMERIC,
+            "th": {"class": "num", "title": _("Recurring value ÷ term in years, at the evaluation date's rate")},
+        },
     )
     health = tables.Column(verbose_name=_("Health"), empty_values=())
     churn_risk = tables.Column(verbose_name=_("Churn risk"), accessor="churn_probability", empty_values=())
     expected = tables.Column(
         verbose_name=_("Expected renewal"),
         empty_values=(),
-        attrs={**NUMERIC, "th": {"class": "num", "title": _("ACV × (1 − churn probability)")}},
+        attrs={**NUMERIC, "th": {"class": "num", "title": _("ACV × (1 − churn probability), open renewals only")}},
     )
     category = tables.Column(verbose_name=_("Forecast"), empty_values=())
     # Export-only columns (hidden on the page).
     band = tables.Column(verbose_name=_("Health band"), visible=False)
     risk_band = tables.Column(verbose_name=_("Risk band"), visible=False)
-    renewed = tables.Column(verbose_name=_("Renewed"), visible=False)
+    acv_na = tables.Column(verbose_name=_("ACV N/A because"), accessor="acv_na_reason", visible=False)
+    amount = tables.Column(verbose_name=_("Forecast amount"), accessor="contract__forecast__amount", visible=False)
+    next_step = tables.Column(verbose_name=_("Next step"), accessor="contract__forecast__next_step", visible=False)
     note = tables.Column(verbose_name=_("Forecast note"), accessor="contract__forecast__note", visible=False)
     set_by = tables.Column(verbose_name=_("Forecast set by"), accessor="contract__forecast__set_by", visible=False)
     set_at = tables.Column(verbose_name=_("Forecast set at"), accessor="contract__forecast__set_at", visible=False)
@@ -189,17 +221,23 @@ class RenewalTable(BaseTable):
     def value_end_date(self, value):
         return fmt.date(value)
 
-    def render_acv(self, value):
-        return fmt.money(value)
+    def render_state(self, value):
+        return fmt.renewal_state(value)
 
-    def value_acv(self, value):
-        return value
+    def value_state(self, value):
+        return RenewalState(value).label
+
+    def render_acv(self, record):
+        return fmt.money_or_reason(record.acv, record.acv_na_reason)
+
+    def value_acv(self, record):
+        return record.acv
 
     def render_health(self, record):
         return fmt.health_badge(record.health, record.band)
 
     def value_health(self, record):
-        return "" if record.health is None else round(record.health, 1)
+        return record.health
 
     def render_churn_risk(self, record):
         return fmt.risk_badge(record.churn_probability, record.risk_band)
@@ -207,23 +245,28 @@ class RenewalTable(BaseTable):
     def value_churn_risk(self, record):
         return "" if record.churn_probability is None else round(record.churn_probability, 4)
 
-    def render_expected(self, value):
-        return fmt.money(value)
+    def render_expected(self, record):
+        if record.state != RenewalState.OPEN:
+            return format_html('<span class="muted" title="{}">—</span>', _("Decided: no expected value"))
+        return fmt.money(record.expected)
 
-    def value_expected(self, value):
-        return value
+    def value_expected(self, record):
+        return record.expected
 
     def render_category(self, record):
+        if record.state != RenewalState.OPEN:
+            return format_html('<span class="muted">{}</span>', _("no forecast: decided"))
         label = fmt.forecast_label(record.category)
-        renewed = format_html(' <span class="band band-green">{}</span>', _("renewed")) if record.renewed else ""
+        amount = record.forecast.amount if record.forecast else None
+        amount_text = format_html(' <span class="muted">{}</span>', fmt.money(amount)) if amount is not None else ""
         if not record.can_forecast:
-            return format_html('<span class="forecast forecast-{}">{}</span>{}', record.category, label, renewed)
+            return format_html('<span class="forecast forecast-{}">{}</span>{}', record.category, label, amount_text)
         url = reverse("web:forecast", args=[record.contract.pk])
         return format_html(
             '<span class="forecast forecast-{}">{}</span>{} <a href="{}?{}" aria-label="{}">{}</a>',
             record.category,
             label,
-            renewed,
+            amount_text,
             url,
             urlencode({"next": self.request.get_full_path() if self.request else ""}),
             _("Set the forecast of %(contract)s") % {"contract": record.contract.external_id},

@@ -27,7 +27,7 @@ from accounts.usage.selectors import feature_first_use
 from csm_platform.dates import day_end, utc_date
 
 from ..models import Stage, StageChange
-from ..stats import kaplan_meier, survival_quantile
+from ..stats import kaplan_meier, survival_quantile, too_few
 from .surveys import journey_settings_get
 
 
@@ -77,6 +77,15 @@ class FunnelRow:
     completed_stays: int
     open_stays: int
 
+    @property
+    def conversion_too_few(self) -> bool:
+        """The conversion is a rate over the accounts that reached the stage: too few to compare under 5."""
+        return too_few(self.reached)
+
+    @property
+    def median_too_few(self) -> bool:
+        return too_few(self.completed_stays)
+
 
 @dataclass(frozen=True)
 class KaplanMeierSummary:
@@ -84,6 +93,15 @@ class KaplanMeierSummary:
     p90: float | None
     reached: int
     censored: int
+
+    @property
+    def n(self) -> int:
+        """Accounts the estimate is over (reached and censored)."""
+        return self.reached + self.censored
+
+    @property
+    def too_few(self) -> bool:
+        return too_few(self.n)
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,12 @@ def test_the_page_explains_the_score_in_words(client, edna, account):
     assert "NPS has no data (no data), so its weight goes to the other measures." in page
     receipt = response.context["page"].receipt
     snapshot = AccountSnapshot.objects.get(account=account, as_of=AS_OF)
-    assert sum(line.contribution or 0 for line in receipt) == pytest.approx(snapshot.health)
-    assert receipt[0].key == "license_utilization"  # the measure that cost the most points comes first
+    # The exact contributions add up to the unrounded score; the rounding line takes them to the whole score.
+    assert sum(line.contribution or 0 for line in receipt.lines) == pytest.approx(63.171355, abs=1e-6)
+    assert sum(line.points for line in receipt.lines if line.points is not None) + receipt.rounding == snapshot.health
+    assert (snapshot.health, receipt.rounding) == (63, Decimal("-0.17"))
+    assert "Rounding to a whole score" in page and "−0.17" in page
+    assert receipt.lines[0].key == "license_utilization"  # the measure that cost the most points comes first
 
 
 def test_what_moved_adds_up_to_the_change(client, edna, account):
@@ -76,8 +80,10 @@ def test_what_moved_adds_up_to_the_change(client, edna, account):
     movements = client.get(f"/accounts/{account.pk}/").context["page"].movements
     assert [m.days for m in movements] == [7, 30]
     for movement in movements:
-        assert sum(points for _label, points in movement.shares) == pytest.approx(movement.change, abs=0.1)
-        assert movement.end - movement.start == pytest.approx(movement.change)
+        # The shares as shown and the rounding line add up to the change of the whole score, exactly.
+        assert sum(points for _label, points in movement.shares) + movement.rounding == movement.change
+        assert movement.end - movement.start == movement.change
+    assert any(movement.rounding != 0 for movement in movements)
 
 
 def test_charts_sponsor_warning_fallback_and_contracts(client, edna, account):
@@ -88,7 +94,7 @@ def test_charts_sponsor_warning_fallback_and_contracts(client, edna, account):
     assert all(charts[name] for name in ("health", "daily_users", "features", "seats", "acv"))
     assert page.count('class="plotly-graph-div"') == 5
     assert "/static/vendor/plotly/plotly.min.js" in page
-    assert "No executive sponsor was engaged in the last 90 days." in page
+    assert "No executive sponsor was engaged in the 90 days up to 2024-06-30." in page
     assert "Risk from health (fallback: too few renewal outcomes to train a model)." in page
     assert "USD 24,000" in page
     seats = response.context["page"].seats_vs_users

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from health.models import AccountSnapshot, RevenueSnapshot
+from health.models import RevenueSnapshot
+from tests.factories import ContractFactory
 from tests.web.conftest import AS_OF, TODAY, book, open_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
@@ -45,33 +46,47 @@ def test_figures_and_charts(client, edna, alice, revenue):
     response = client.get("/leadership/")
     assert response.status_code == 200
     page = response.content.decode()
-    for text in ("USD 1,000,000", "105.0%", "92.0%", "8.0%", "Σ ACV now ÷ Σ ACV a year ago"):
+    # ARR from the contracts on the evaluation date: 12k × (1 + 2 + 3 + 4 + 5 + 1) = 192k; nobody had ACV a year ago.
+    assert response.context["page"].revenue.arr == Decimal("192000.00")
+    assert response.context["page"].revenue.retention.nrr is None
+    for text in ("USD 192,000", "Σ ACV now ÷ Σ ACV a year ago"):
         assert text in page
     charts = response.context["charts"]
     assert all(charts[name] for name in ("arr", "movements", "bridge", "retention", "bands"))
 
 
-def test_monthly_movements_come_from_snapshot_acv(client, edna, alice):
+def test_monthly_movements_add_up_to_the_bridge_after_a_back_dated_contract(client, edna, alice):
+    """The movements and the bridge read the same contracts: a contract entered today that started in March (after
+    the night of March had been snapshotted) moves both alike."""
     accounts = book(n=4, owner=alice)
-    may = AS_OF - dt.timedelta(days=30)
-    # May → June: account 0 churns (12k), account 1 expands 24k → 30k, account 2 contracts 36k → 30k; a new one.
-    AccountSnapshot.objects.filter(account=accounts[0], as_of=AS_OF).update(acv=0)
-    AccountSnapshot.objects.filter(account=accounts[1], as_of=AS_OF).update(acv=Decimal("30000"))
-    AccountSnapshot.objects.filter(account=accounts[2], as_of=AS_OF).update(acv=Decimal("30000"))
-    AccountSnapshot.objects.filter(account=accounts[3], as_of=may).update(acv=0)
-    client.force_login(edna)
-    movements = client.get("/leadership/").context["page"].movements
-    june = movements.iloc[-1]
-    assert june["month"] == AS_OF
-    assert (june["new"], june["expansion"], june["contraction"], june["churn"]) == (
-        Decimal("48000.00"),
-        Decimal("6000.00"),
-        Decimal("6000.00"),
-        Decimal("12000.00"),
+    churned = ContractFactory(
+        account=accounts[0], start_date=dt.date(2023, 6, 1), end_date=dt.date(2024, 5, 31), recurring_tcv=12000
     )
-    assert june["net"] == Decimal("36000.00")
-    bands = client.get("/leadership/").context["page"].bands
-    assert list(bands["as_of"]) == [may, AS_OF]
+    ContractFactory(  # back-dated: started 2024-03-01, long after the nights of March were written
+        account=accounts[1], start_date=dt.date(2024, 3, 1), end_date=dt.date(2025, 2, 28), recurring_tcv=6000
+    )
+    client.force_login(edna)
+    page = client.get("/leadership/").context["page"]
+    bridge, movements = page.revenue.bridge, page.movements
+    assert list(movements["month"])[-1] == AS_OF and len(movements) == 12
+    assert sum(movements["net"], Decimal(0)) == bridge.end - bridge.start
+    # The back-dated contract (account 1 already had a contract): March expands by its 6,000.
+    march = movements[movements["month"] == dt.date(2024, 3, 31)].iloc[0]
+    assert (march["new"], march["expansion"]) == (Decimal("0.00"), Decimal("6000.00"))
+    may = movements[movements["month"] == dt.date(2024, 5, 31)].iloc[0]
+    assert may["contraction"] == Decimal("0.00")  # ends on 05-31 inclusive: still live that night
+    june = movements.iloc[-1]
+    assert june["contraction"] == Decimal("12000.00") and churned.account_id == accounts[0].pk
+    # A year ago only account 0's old contract was live; the others started since: 24k + 36k + 48k + 6k new.
+    assert (bridge.start, bridge.new, bridge.expansion, bridge.contraction, bridge.churn, bridge.end) == (
+        Decimal("12000.00"),
+        Decimal("114000.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("126000.00"),
+    )
+    assert page.revenue.arr == bridge.end
 
 
 def test_a_row_per_csm(client, edna, alice, bob):
@@ -89,10 +104,11 @@ def test_a_row_per_csm(client, edna, alice, bob):
 
 def test_million_dollar_customers(client, edna, alice):
     (big, small) = book(n=2, owner=alice)
-    AccountSnapshot.objects.filter(account=big, as_of=AS_OF).update(acv=Decimal("1250000"))
+    big.contracts.update(recurring_tcv=Decimal("1250000"))
     client.force_login(edna)
     response = client.get("/leadership/")
-    assert [s.account for s in response.context["page"].millions] == [big]
+    assert [row.account for row in response.context["page"].millions] == [big]
+    assert response.context["page"].revenue.million_customers == 1
     assert "USD 1,250,000" in response.content.decode()
 
 
@@ -109,9 +125,10 @@ def test_leadership_queries_do_not_grow_with_accounts(
 ):
     book(n=accounts, owner=alice)
     client.force_login(edna)
-    # Session, user, roles, latest date, month ends, revenue (latest, by month), movements (one per month pair: 1),
-    # bands, millions, CSM rows (owners, ARR, scores, contracts a year ago and now, overdue, users), time to value
-    # (accounts, first contracts, settings, adoption stage, value reached).
-    with django_assert_num_queries(22):
+    # Session, user, roles, latest date, ACV books (one contracts query each, no rates in one currency: 13 month
+    # boundaries, 12 months at their end's rates, the year at the evaluation date's rates), retention history,
+    # month ends, bands, millions (accounts, snapshots), CSM rows (owners, scores, overdue, users), CLV by segment,
+    # time to value (accounts, first contracts, settings, adoption stage, value reached), the night's churn model.
+    with django_assert_num_queries(43):
         response = client.get("/leadership/")
     assert response.status_code == 200

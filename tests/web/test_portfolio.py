@@ -194,9 +194,9 @@ def test_neutralise(value, expected):
     assert neutralise(value) == expected
 
 
-# Session, user, roles (landing), latest snapshot date, figures (aggregate, scores), paginator count, page rows,
-# filter choices (CSM, team, AE, stage), saved views, nav roles.
-PORTFOLIO_QUERIES = 14
+# Session, user, roles (landing), latest snapshot date, figures (aggregate, scores, accounts with ACV N/A), paginator
+# count, page rows, filter choices (CSM, team, AE, stage), saved views, nav roles, the night's churn model.
+PORTFOLIO_QUERIES = 16
 
 
 @pytest.mark.parametrize("accounts", [10, 200])

@@ -1,18 +1,29 @@
 """Account 360: the header figures, the health receipt in words, what moved, histories for the charts, contracts,
-contacts, timeline and churn drivers. Every read is a fixed number of queries for one account."""
+contacts, timeline and churn drivers. Every read is a fixed number of queries for one account.
+
+Every figure is for the page's evaluation date ``as_of`` (the night shown; before the first night, today): the
+snapshot, the usage windows, the contracts' ACV at that date's rates, the executive sponsor window. Calendar items
+(next renewal, open tasks, the timeline) are relative to today."""
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Account, Activity, Contact, Contract, UsageUserDay
-from accounts.selectors import ZERO, RateBook, accounts_with_engaged_sponsor, contract_acv
+from accounts.selectors import (
+    ZERO,
+    RateBook,
+    accounts_with_engaged_sponsor,
+    contract_acv,
+    contract_acv_exact,
+    missing_rate_reason,
+)
 from accounts.usage.selectors import usage_by_feature, usage_daily
 from csm_platform.dates import add_months
 from health.measures import REGISTRY
@@ -20,7 +31,8 @@ from health.models import AccountSnapshot
 from health.selectors import measure_label, what_moved
 
 from .. import formatting as fmt
-from .portfolio import TREND_DAYS, portfolio_list
+from .portfolio import TREND_DAYS, account_clv, acv_na_reason, portfolio_list
+from .quality import Exclusions, exclusions, na_reason
 
 TIMELINE_LENGTH = 50
 HISTORY_DAYS = 365
@@ -42,16 +54,25 @@ def account_snapshot(*, account_id: int, as_of: dt.date | None) -> AccountSnapsh
 
 @dataclass(frozen=True)
 class GroupArr:
-    arr: Decimal  # Σ ACV of the account and its direct subsidiaries on the snapshot date
+    arr: Decimal  # Σ ACV of the account and its direct subsidiaries on the snapshot date (N/A ones left out)
     subsidiaries: int
+    excluded: Exclusions  # the group's accounts whose ACV is N/A
 
 
 def group_arr(*, account: Account, as_of: dt.date | None) -> GroupArr:
-    """ARR of the account's group: its own ACV plus its subsidiaries' (their latest snapshots)."""
-    children = AccountSnapshot.objects.filter(account__parent_id=account.pk, as_of=as_of).aggregate(
-        acv=Sum("acv"), n=Count("id")
+    """ARR of the account's group on ``as_of``: its own ACV plus its subsidiaries' (their snapshots that night),
+    saying which ACVs are N/A."""
+    children = list(
+        AccountSnapshot.objects.filter(account__parent_id=account.pk, as_of=as_of).values_list("acv", "problems")
     )
-    return GroupArr(arr=(account.acv or ZERO) + (children["acv"] or ZERO), subsidiaries=children["n"])
+    na = [na_reason(problems, as_of) for acv, problems in children if acv is None]
+    if acv_na_reason(account):
+        na.append(acv_na_reason(account))
+    return GroupArr(
+        arr=sum((acv for acv, _problems in children if acv is not None), account.acv or ZERO),
+        subsidiaries=len(children),
+        excluded=exclusions(na),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ the receipt
@@ -66,9 +87,39 @@ class ReceiptLine:
     score: float | None  # s, 0-100; None: no data
     weight: float  # the scorecard weight
     share: float | None  # normalized weight, 0-1
-    contribution: float | None  # points of the health score, w̃·s
+    contribution: float | None  # points of the health score, w̃·s, exact
     lost: float | None  # points below a perfect score, w̃·(100 − s)
     sentence: str
+
+    @property
+    def points(self) -> Decimal | None:
+        """The contribution as shown (hundredths)."""
+        return None if self.contribution is None else shown_points(self.contribution)
+
+
+POINTS = Decimal("0.01")
+
+
+def shown_points(value: float) -> Decimal:
+    """Points as the receipt shows them: hundredths, half up."""
+    return Decimal(str(value)).quantize(POINTS, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The snapshot's receipt: each measure's exact contribution, and the rounding line that takes their sum to the
+    whole score that is stored, shown and banded (shown lines + rounding = score, exactly as printed)."""
+
+    lines: list["ReceiptLine"]
+    health: int | None
+
+    @property
+    def exact(self) -> Decimal:
+        return sum((line.points for line in self.lines if line.points is not None), Decimal(0))
+
+    @property
+    def rounding(self) -> Decimal | None:
+        return None if self.health is None else self.health - self.exact
 
 
 def _input_text(key: str, x, inputs: dict) -> str:
@@ -172,29 +223,37 @@ def receipt_lines(measures: list[dict]) -> list[ReceiptLine]:
 
 @dataclass(frozen=True)
 class Movement:
+    """What moved the whole score: each measure's share (hundredths), and the rounding line (the whole scores'
+    change less the shares as shown), so the lines add up to the change."""
+
     days: int
-    start: float
-    end: float
-    change: float
-    shares: list[tuple[str, float]]  # (measure label, points), largest first
+    start: int
+    end: int
+    change: int
+    shares: list[tuple[str, Decimal]]  # (measure label, points), largest first; shares that show as 0 left out
+    rounding: Decimal
 
 
 def health_movements(*, account_id: int, as_of: dt.date | None, days: tuple[int, ...] = (7, 30)) -> list[Movement]:
-    """What moved the score since 7 and 30 days before ``as_of`` (health.selectors.what_moved); a period without
-    both snapshots is left out."""
+    """What moved the score since 7 and 30 days before ``as_of`` (``health.selectors.what_moved``, whose exact
+    shares + rounding = change); a period without both snapshots is left out."""
     movements = []
     for span in days if as_of else ():
         moved = what_moved(account_id=account_id, start=as_of - dt.timedelta(days=span), end=as_of)
         if moved is None:
             continue
-        shares = sorted(moved["shares"].items(), key=lambda item: -abs(item[1]))
+        shown = sorted(
+            ((measure_label(key), shown_points(share)) for key, share in moved["shares"].items()),
+            key=lambda item: -abs(item[1]),
+        )
         movements.append(
             Movement(
                 days=span,
                 start=moved["start"],
                 end=moved["end"],
                 change=moved["change"],
-                shares=[(measure_label(key), share) for key, share in shares if round(share, 1) != 0],
+                shares=[(label, points) for label, points in shown if points != 0],
+                rounding=moved["change"] - sum((points for _label, points in shown), Decimal(0)),
             )
         )
     return movements
@@ -227,12 +286,12 @@ def monthly_active_users(*, account_id: int, start: dt.date, end: dt.date) -> pd
     return pd.DataFrame.from_records(list(rows), columns=["month", "users"])
 
 
-def seats_by_month(*, contracts: list[Contract], months: list[dt.date], today: dt.date) -> list[int | None]:
-    """Licensed seats on the contracts live on each month's last day (today for the current month)."""
+def seats_by_month(*, contracts: list[Contract], months: list[dt.date], as_of: dt.date) -> list[int | None]:
+    """Licensed seats on the contracts live on each month's last day (``as_of`` for its month)."""
     result = []
     for month in months:
         following = add_months(month.replace(day=1), 1)
-        day = min(following - dt.timedelta(days=1), today)
+        day = min(following - dt.timedelta(days=1), as_of)
         live = [c for c in contracts if c.start_date <= day <= c.end_date and c.status != Contract.Status.CANCELLED]
         seats = [c.seats for c in live if c.seats is not None]
         result.append(sum(seats) if seats else None)
@@ -246,37 +305,42 @@ def seats_by_month(*, contracts: list[Contract], months: list[dt.date], today: d
 class ContractRow:
     contract: Contract
     acv: Decimal  # in the contract's currency
-    acv_reporting: Decimal | None  # at today's rate; None without a rate
-    live: bool
+    acv_reporting: Decimal | None  # at the evaluation date's rate; None without a rate on or before it
+    acv_na_reason: str  # why acv_reporting is None, else ""
+    live: bool  # live on the evaluation date
     converted: bool  # in another currency than the reporting one
 
 
-def account_contracts(*, account_id: int, today: dt.date) -> tuple[list[ContractRow], pd.DataFrame]:
-    """The account's contracts, newest first, with ACV; and the account's ACV over time (a step at every start
-    and end, each contract converted at that date's rate): columns day, acv."""
+def account_contracts(*, account_id: int, as_of: dt.date) -> tuple[list[ContractRow], pd.DataFrame]:
+    """The account's contracts, newest first, with ACV in the reporting currency at ``as_of``'s rates (the same
+    conversion as ``account_acv_book``); and the account's ACV up to ``as_of`` (a step at every start and end,
+    each at that day's rates; N/A contracts left out): columns day, acv."""
     contracts = list(
         Contract.objects.filter(account_id=account_id).select_related("forecast").order_by("-start_date", "-id")
     )
-    rates = RateBook({c.currency for c in contracts})
-    acv = {
-        c.pk: contract_acv(recurring_tcv=c.recurring_tcv, start_date=c.start_date, end_date=c.end_date)
+    rates = RateBook({c.currency for c in contracts}, until=as_of)
+    exact = {
+        c.pk: contract_acv_exact(recurring_tcv=c.recurring_tcv, start_date=c.start_date, end_date=c.end_date)
         for c in contracts
     }
-    rows = [
-        ContractRow(
-            contract=c,
-            acv=acv[c.pk],
-            acv_reporting=rates.convert(acv[c.pk], c.currency, today),
-            live=c.start_date <= today <= c.end_date and c.status != Contract.Status.CANCELLED,
-            converted=c.currency != rates.reporting,
+    rows = []
+    for c in contracts:
+        reporting = rates.convert(exact[c.pk], c.currency, as_of)
+        rows.append(
+            ContractRow(
+                contract=c,
+                acv=contract_acv(recurring_tcv=c.recurring_tcv, start_date=c.start_date, end_date=c.end_date),
+                acv_reporting=reporting,
+                acv_na_reason="" if reporting is not None else missing_rate_reason([c.currency], as_of),
+                live=c.start_date <= as_of <= c.end_date and c.status != Contract.Status.CANCELLED,
+                converted=c.currency != rates.reporting,
+            )
         )
-        for c in contracts
-    ]
     counted = [c for c in contracts if c.status != Contract.Status.CANCELLED]
     steps = sorted({c.start_date for c in counted} | {c.end_date + dt.timedelta(days=1) for c in counted})
     history = []
-    for day in steps:
-        values = [rates.convert(acv[c.pk], c.currency, day) for c in counted if c.start_date <= day <= c.end_date]
+    for day in (step for step in steps if step <= as_of):
+        values = [rates.convert(exact[c.pk], c.currency, day) for c in counted if c.start_date <= day <= c.end_date]
         history.append((day, sum((v for v in values if v is not None), ZERO)))
     return rows, pd.DataFrame.from_records(history, columns=["day", "acv"])
 
@@ -287,13 +351,15 @@ def account_contracts(*, account_id: int, today: dt.date) -> tuple[list[Contract
 @dataclass(frozen=True)
 class Contacts:
     contacts: list[Contact]
-    sponsor_engaged: bool  # an active executive sponsor engaged in the last SPONSOR_WINDOW_DAYS
+    sponsor_engaged: bool  # an active executive sponsor engaged in the SPONSOR_WINDOW_DAYS up to the evaluation date
     has_sponsor: bool
 
 
-def account_contacts(*, account_id: int, today: dt.date) -> Contacts:
+def account_contacts(*, account_id: int, as_of: dt.date) -> Contacts:
+    """The contacts, and whether a sponsor was engaged in ``(as_of − 90 days, as_of]``: the health measure's own
+    reading (``accounts_with_engaged_sponsor``), so the block and the receipt never disagree."""
     contacts = list(Contact.objects.filter(account_id=account_id).order_by("-is_executive_sponsor", "-active", "name"))
-    engaged = accounts_with_engaged_sponsor(as_of=today, account_ids=[account_id], days=SPONSOR_WINDOW_DAYS)
+    engaged = accounts_with_engaged_sponsor(as_of=as_of, account_ids=[account_id], days=SPONSOR_WINDOW_DAYS)
     return Contacts(
         contacts=contacts,
         sponsor_engaged=account_id in engaged,
@@ -349,11 +415,13 @@ SEAT_MONTHS = 12
 @dataclass(frozen=True)
 class Account360:
     account: Account
-    as_of: dt.date | None
+    as_of: dt.date | None  # the night shown (None before the first night)
     today: dt.date
     snapshot: AccountSnapshot | None
+    acv_na_reason: str  # why the snapshot's ACV is N/A, else ""
+    clv: Decimal | None  # remaining CLV from the snapshot's ACV and churn probability
     group: GroupArr
-    receipt: list[ReceiptLine]
+    receipt: Receipt
     movements: list[Movement]
     health_history: pd.DataFrame
     contracts: list[ContractRow]
@@ -375,13 +443,15 @@ class Account360:
 
 
 def account_360(*, user, pk: int, as_of: dt.date | None, today: dt.date) -> Account360:
-    """Everything the account page shows, for an account ``user`` may read (``Account.DoesNotExist`` otherwise)."""
+    """Everything the account page shows for ``as_of`` (usage, contracts and contacts read on today before the
+    first night), for an account ``user`` may read (``Account.DoesNotExist`` otherwise)."""
     account = account_get(user=user, pk=pk, as_of=as_of, today=today)
     snapshot = account_snapshot(account_id=pk, as_of=as_of)
-    contracts, acv_over_time = account_contracts(account_id=pk, today=today)
-    users = monthly_active_users(account_id=pk, start=add_months(today.replace(day=1), -(SEAT_MONTHS - 1)), end=today)
+    day = as_of or today
+    contracts, acv_over_time = account_contracts(account_id=pk, as_of=day)
+    users = monthly_active_users(account_id=pk, start=add_months(day.replace(day=1), -(SEAT_MONTHS - 1)), end=day)
     users["seats"] = seats_by_month(
-        contracts=[row.contract for row in contracts], months=list(users["month"]), today=today
+        contracts=[row.contract for row in contracts], months=list(users["month"]), as_of=day
     )
     timeline, timeline_total = account_timeline(account_id=pk)
     return Account360(
@@ -389,16 +459,18 @@ def account_360(*, user, pk: int, as_of: dt.date | None, today: dt.date) -> Acco
         as_of=as_of,
         today=today,
         snapshot=snapshot,
+        acv_na_reason=acv_na_reason(account),
+        clv=account_clv(account),
         group=group_arr(account=account, as_of=as_of),
-        receipt=receipt_lines(snapshot.measures) if snapshot else [],
+        receipt=Receipt(lines=receipt_lines(snapshot.measures) if snapshot else [], health=account.health),
         movements=health_movements(account_id=pk, as_of=as_of),
         health_history=health_history(account_id=pk, as_of=as_of),
         contracts=contracts,
         acv_history=acv_over_time,
-        daily_usage=usage_daily(account_id=pk, start=today - dt.timedelta(days=USAGE_DAYS - 1), end=today),
-        features=usage_by_feature(account_id=pk, start=today - dt.timedelta(days=FEATURE_DAYS - 1), end=today),
+        daily_usage=usage_daily(account_id=pk, start=day - dt.timedelta(days=USAGE_DAYS - 1), end=day),
+        features=usage_by_feature(account_id=pk, start=day - dt.timedelta(days=FEATURE_DAYS - 1), end=day),
         seats_vs_users=users,
-        contacts=account_contacts(account_id=pk, today=today),
+        contacts=account_contacts(account_id=pk, as_of=day),
         timeline=timeline,
         timeline_total=timeline_total,
         drivers=churn_drivers(snapshot.churn_drivers) if snapshot else [],

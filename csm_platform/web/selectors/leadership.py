@@ -1,6 +1,10 @@
-"""The leadership dashboard: ARR by month and its movements, retention trends, health bands over time, $1M
-customers, a row per CSM and time to value. Everything is read from the nightly snapshots (revenue and account)
-and contracts, set-based: a fixed number of queries whatever the number of accounts."""
+"""The leadership dashboard for one evaluation date (the latest night, or the night picked): ARR, customers, $1M
+customers, retention, the twelve-month bridge, the monthly movements and the ARR by month all come from one set of
+ACV books read from the contracts (``accounts.selectors.account_acv_book``, the function the nightly revenue
+snapshot uses), so that they agree with each other — also after a back-dated contract, which a night's snapshot
+never sees. Retention history comes from the revenue snapshots, bands from the account snapshots, CLV by segment
+from the account snapshots (as the portfolio shows it), time to value on the evaluation date. Every total says
+which accounts it leaves out (ACV N/A). A fixed number of queries whatever the number of accounts."""
 
 import datetime as dt
 import statistics
@@ -9,23 +13,131 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Count, DecimalField, F, FilteredRelation, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 
 from accounts.models import Account, User
-from accounts.selectors import ZERO
+from accounts.selectors import ZERO, AcvBook, account_acv_book, million_dollar_customers
 from health.models import AccountSnapshot, RevenueSnapshot
-from health.revenue import Period, Retention, period_acv, retention_from_period, year_before
+from health.revenue import (
+    Period,
+    Retention,
+    Waterfall,
+    customer_lifetime_value,
+    period_from_books,
+    retention_from_period,
+    waterfall_from_period,
+    year_before,
+)
 from journeys.selectors.journey import TimeToValueRow, time_to_value
 
 from .journeys import overdue_tasks_by_owner
+from .quality import Exclusions, book_exclusions, exclusions, na_reason
 
 MONTHS = 13
 MILLION = Decimal(1_000_000)
 
 
-def latest_revenue() -> RevenueSnapshot | None:
-    return RevenueSnapshot.objects.order_by("-as_of").first()
+def month_boundaries(*, as_of: dt.date) -> list[dt.date]:
+    """A year before ``as_of``, the last day of each month in between, and ``as_of``: the dates of the monthly
+    movements, whose sum is the year's bridge."""
+    start = year_before(as_of)
+    days, month = [start], dt.date(start.year, start.month, 1)
+    while True:
+        following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        last = following - dt.timedelta(days=1)
+        if last >= as_of:
+            break
+        if last > start:
+            days.append(last)
+        month = following
+    return [*days, as_of]
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """Revenue on the evaluation date, from the contracts."""
+
+    as_of: dt.date
+    arr: Decimal  # Σ ACV of the accounts that have one
+    customers: int  # accounts with ACV > 0
+    million_customers: int
+    retention: Retention  # trailing twelve months, constant currency
+    bridge: Waterfall  # trailing twelve months
+    excluded: Exclusions  # accounts whose ACV is N/A on the evaluation date, left out of ARR
+    retention_excluded: Exclusions  # accounts left out of retention and the bridge (N/A on either date)
+
+
+@dataclass(frozen=True)
+class RevenueBooks:
+    revenue: Revenue
+    period: Period  # the trailing twelve months (per-CSM retention)
+    end: AcvBook
+    by_month: pd.DataFrame  # month, arr (at each boundary, as reported)
+    movements: pd.DataFrame  # month, currency_effect, new, expansion, contraction, churn, net
+
+
+def revenue_books(*, as_of: dt.date) -> RevenueBooks:
+    """One ACV book per month boundary (as reported) and one per month at its end's rates (constant currency), and
+    every revenue figure from them: two queries a book at most."""
+    days = month_boundaries(as_of=as_of)
+    reported = {day: account_acv_book(as_of=day) for day in days}
+    rows = []
+    for start, end in zip(days, days[1:], strict=False):
+        month = waterfall_from_period(
+            period_from_books(
+                start=reported[start],
+                start_constant=account_acv_book(as_of=start, rates_on=end),
+                end=reported[end],
+            )
+        )
+        net = month.currency_effect + month.new + month.expansion - month.contraction - month.churn
+        rows.append(
+            {
+                "month": end,
+                "currency_effect": month.currency_effect,
+                "new": month.new,
+                "expansion": month.expansion,
+                "contraction": month.contraction,
+                "churn": month.churn,
+                "net": net,
+            }
+        )
+    first, book = days[0], reported[as_of]
+    period = period_from_books(
+        start=reported[first], start_constant=account_acv_book(as_of=first, rates_on=as_of), end=book
+    )
+    revenue = Revenue(
+        as_of=as_of,
+        arr=book.total,
+        customers=sum(1 for value in book.acv.values() if value > 0),
+        million_customers=million_dollar_customers(book=book),
+        retention=retention_from_period(period),
+        bridge=waterfall_from_period(period),
+        excluded=book_exclusions(book.excluded),
+        retention_excluded=book_exclusions(period.excluded),
+    )
+    return RevenueBooks(
+        revenue=revenue,
+        period=period,
+        end=book,
+        by_month=pd.DataFrame(
+            [{"month": day, "arr": reported[day].total} for day in days[1:]], columns=["month", "arr"]
+        ),
+        movements=pd.DataFrame(
+            rows, columns=["month", "currency_effect", "new", "expansion", "contraction", "churn", "net"]
+        ),
+    )
+
+
+def retention_history(*, as_of: dt.date, months: int = MONTHS) -> pd.DataFrame:
+    """NRR, GRR and logo churn as each month's last nightly revenue snapshot up to ``as_of`` recorded them:
+    columns month (the date), nrr, grr, logo_churn."""
+    columns = ["as_of", "nrr", "grr", "logo_churn"]
+    rows = RevenueSnapshot.objects.filter(as_of__gt=as_of - dt.timedelta(days=31 * months), as_of__lte=as_of)
+    frame = pd.DataFrame.from_records(list(rows.order_by("as_of").values_list(*columns)), columns=columns)
+    if not frame.empty:
+        frame = frame[frame["as_of"].isin(_month_ends(list(frame["as_of"])))]
+    return frame.rename(columns={"as_of": "month"}).reset_index(drop=True)
 
 
 def _month_ends(days: list[dt.date]) -> list[dt.date]:
@@ -34,18 +146,6 @@ def _month_ends(days: list[dt.date]) -> list[dt.date]:
     for day in sorted(days):
         last[(day.year, day.month)] = day
     return sorted(last.values())
-
-
-def revenue_by_month(*, as_of: dt.date, months: int = MONTHS) -> pd.DataFrame:
-    """The revenue snapshot at each month's last night over ``months`` months up to ``as_of``: columns month (the
-    date), arr, customers, million_customers, nrr, grr, logo_churn."""
-    columns = ["as_of", "arr", "customers", "million_customers", "nrr", "grr", "logo_churn"]
-    rows = RevenueSnapshot.objects.filter(as_of__gt=as_of - dt.timedelta(days=31 * months), as_of__lte=as_of)
-    frame = pd.DataFrame.from_records(list(rows.order_by("as_of").values_list(*columns)), columns=columns)
-    if frame.empty:
-        return frame.rename(columns={"as_of": "month"})
-    frame = frame[frame["as_of"].isin(_month_ends(list(frame["as_of"])))]
-    return frame.rename(columns={"as_of": "month"}).reset_index(drop=True)
 
 
 def snapshot_month_ends(*, as_of: dt.date, months: int = MONTHS) -> list[dt.date]:
@@ -57,39 +157,6 @@ def snapshot_month_ends(*, as_of: dt.date, months: int = MONTHS) -> list[dt.date
         .distinct()
     )
     return _month_ends(list(days))
-
-
-def _movement(start: dt.date, end: dt.date) -> dict[str, Decimal]:
-    """New, expansion, contraction and churn between two nights' snapshot ACVs (DOMAIN.md's waterfall terms):
-    one aggregate query over every account."""
-    money = DecimalField(max_digits=16, decimal_places=2)
-    zero = Value(ZERO, output_field=money)
-    before, after = F("acv_start"), F("acv_end")
-    totals = (
-        Account.objects.alias(
-            s0=FilteredRelation("snapshots", condition=Q(snapshots__as_of=start)),
-            s1=FilteredRelation("snapshots", condition=Q(snapshots__as_of=end)),
-        )
-        .annotate(acv_start=Coalesce("s0__acv", zero), acv_end=Coalesce("s1__acv", zero))
-        .aggregate(
-            new=Sum(after, filter=Q(acv_start=0, acv_end__gt=0)),
-            churn=Sum(before, filter=Q(acv_start__gt=0, acv_end=0)),
-            expansion=Sum(after - before, filter=Q(acv_start__gt=0, acv_end__gt=before)),
-            contraction=Sum(before - after, filter=Q(acv_end__gt=0, acv_end__lt=before)),
-        )
-    )
-    return {key: value or ZERO for key, value in totals.items()}
-
-
-def arr_movements(*, month_ends: list[dt.date]) -> pd.DataFrame:
-    """Per month (its last night against the previous month's): new, expansion, contraction, churn and the net
-    change = new + expansion − contraction − churn."""
-    rows = []
-    for start, end in zip(month_ends, month_ends[1:], strict=False):
-        moved = _movement(start, end)
-        net = moved["new"] + moved["expansion"] - moved["contraction"] - moved["churn"]
-        rows.append({"month": end, **moved, "net": net})
-    return pd.DataFrame(rows, columns=["month", "new", "expansion", "contraction", "churn", "net"])
 
 
 def band_distribution(*, days: list[dt.date]) -> pd.DataFrame:
@@ -107,47 +174,58 @@ def band_distribution(*, days: list[dt.date]) -> pd.DataFrame:
     return table.reindex(columns=["red", "yellow", "green", "na"], fill_value=0).reset_index()
 
 
-def million_dollar_accounts(*, as_of: dt.date | None) -> list[AccountSnapshot]:
-    """Snapshots on ``as_of`` with ACV ≥ 1,000,000 in the reporting currency, largest first."""
-    return list(
-        AccountSnapshot.objects.filter(as_of=as_of, acv__gte=MILLION)
-        .select_related("account__owner")
-        .order_by("-acv", "account__name")
-    )
+@dataclass(frozen=True)
+class MillionRow:
+    account: Account
+    acv: Decimal
+    snapshot: AccountSnapshot | None  # health and risk on the evaluation date
+
+
+def million_dollar_accounts(*, book: AcvBook) -> list[MillionRow]:
+    """The accounts the $1M count counts (ACV ≥ 1,000,000 on the book's date), largest first, with their snapshot
+    that night."""
+    ids = [a for a, value in book.acv.items() if value >= MILLION]
+    accounts = Account.objects.filter(pk__in=ids).select_related("owner")
+    snapshots = {
+        s.account_id: s for s in AccountSnapshot.objects.filter(account_id__in=ids, as_of=book.as_of).order_by()
+    }
+    rows = [MillionRow(account=a, acv=book.acv[a.pk], snapshot=snapshots.get(a.pk)) for a in accounts]
+    return sorted(rows, key=lambda row: (-row.acv, row.account.name))
 
 
 @dataclass(frozen=True)
 class CsmRow:
     user: User
     accounts: int
-    arr: Decimal
+    arr: Decimal  # Σ ACV of their accounts on the evaluation date (N/A ones left out)
+    excluded: Exclusions
     retention: Retention  # of the CSM's current book over the trailing twelve months
     median_health: float | None
     scored: int
     overdue_tasks: int
 
 
-def csm_rows(*, as_of: dt.date, today: dt.date) -> list[CsmRow]:
-    """A row per CSM owning accounts: accounts, ARR (latest snapshots), NRR and GRR of their current book over the
-    trailing twelve months (ACV from contracts on both dates), median health, overdue tasks."""
+def csm_rows(*, as_of: dt.date, today: dt.date, books: RevenueBooks) -> list[CsmRow]:
+    """A row per CSM owning accounts: accounts, ARR and NRR/GRR of their current book (from the same books as the
+    page's totals), median health (snapshots on ``as_of``), overdue tasks (today)."""
     owners = dict(Account.objects.filter(owner__isnull=False).order_by().values_list("pk", "owner_id"))
-    books: dict[int, list[int]] = defaultdict(list)
+    accounts: dict[int, list[int]] = defaultdict(list)
     for account_id, owner_id in owners.items():
-        books[owner_id].append(account_id)
-    snapshots = AccountSnapshot.objects.filter(as_of=as_of, account__owner__isnull=False)
-    arr = dict(snapshots.values("account__owner").annotate(arr=Sum("acv")).values_list("account__owner", "arr"))
+        accounts[owner_id].append(account_id)
     scores: dict[int, list[float]] = defaultdict(list)
-    for owner_id, health in snapshots.filter(health__isnull=False).values_list("account__owner", "health"):
+    healths = AccountSnapshot.objects.filter(as_of=as_of, account__owner__isnull=False, health__isnull=False)
+    for owner_id, health in healths.values_list("account__owner", "health"):
         scores[owner_id].append(health)
-    period = period_acv(start=year_before(as_of), end=as_of)
+    excluded = {item["account_id"]: item["reason"] for item in books.end.excluded}
     overdue = overdue_tasks_by_owner(today=today)
-    users = User.objects.filter(pk__in=books).select_related("team").order_by("first_name", "last_name", "username")
+    users = User.objects.filter(pk__in=accounts).select_related("team").order_by("first_name", "last_name", "username")
     return [
         CsmRow(
             user=user,
-            accounts=len(books[user.pk]),
-            arr=arr.get(user.pk) or ZERO,
-            retention=retention_from_period(_book_of(period, books[user.pk])),
+            accounts=len(accounts[user.pk]),
+            arr=sum((books.end.acv.get(a, ZERO) for a in accounts[user.pk]), ZERO),
+            excluded=exclusions(excluded[a] for a in accounts[user.pk] if a in excluded),
+            retention=retention_from_period(_book_of(books.period, accounts[user.pk])),
             median_health=statistics.median(scores[user.pk]) if scores[user.pk] else None,
             scored=len(scores[user.pk]),
             overdue_tasks=overdue.get(user.pk, 0),
@@ -174,28 +252,73 @@ def _book_of(period: Period, account_ids: list[int]) -> Period:
 
 
 @dataclass(frozen=True)
+class SegmentClv:
+    segment: str
+    label: str
+    clv: Decimal  # Σ remaining CLV of the segment's accounts that have one
+    accounts: int  # accounts counted
+    excluded: Exclusions  # accounts whose CLV is N/A (ACV or churn probability N/A)
+
+
+def clv_by_segment(*, as_of: dt.date) -> list[SegmentClv]:
+    """Total remaining CLV per segment from the snapshots on ``as_of``: each account's
+    ``customer_lifetime_value`` as its portfolio row shows it (one query)."""
+    rows = AccountSnapshot.objects.filter(as_of=as_of).values_list(
+        "account__segment", "acv", "churn_probability", "problems"
+    )
+    totals: dict[str, list[Decimal]] = defaultdict(list)
+    missing: dict[str, list[str]] = defaultdict(list)
+    for segment, acv, p, problems in rows:
+        clv = customer_lifetime_value(acv=acv, churn_probability=p)
+        if clv is None:
+            missing[segment].append(na_reason(problems, as_of) or "no churn probability")
+        else:
+            totals[segment].append(clv)
+    labels = dict(Account.Segment.choices)
+    return [
+        SegmentClv(
+            segment=segment,
+            label=str(labels.get(segment, segment)),
+            clv=sum(totals[segment], ZERO),
+            accounts=len(totals[segment]),
+            excluded=exclusions(missing[segment]),
+        )
+        for segment in Account.Segment.values
+        if segment in totals or segment in missing
+    ]
+
+
+@dataclass(frozen=True)
 class Leadership:
     as_of: dt.date | None
     today: dt.date
-    revenue: RevenueSnapshot | None
+    revenue: Revenue | None
     by_month: pd.DataFrame
     movements: pd.DataFrame
+    retention: pd.DataFrame
     bands: pd.DataFrame
-    millions: list[AccountSnapshot]
+    millions: list[MillionRow]
     csms: list[CsmRow]
+    clv: list[SegmentClv]
     time_to_value: list[TimeToValueRow]
 
 
 def leadership(*, as_of: dt.date | None, today: dt.date) -> Leadership:
-    month_ends = snapshot_month_ends(as_of=as_of) if as_of else []
+    """Everything the dashboard shows for ``as_of`` (empty before the first night)."""
+    if as_of is None:
+        empty = pd.DataFrame()
+        return Leadership(None, today, None, empty, empty, empty, empty, [], [], [], [])
+    books = revenue_books(as_of=as_of)
     return Leadership(
         as_of=as_of,
         today=today,
-        revenue=latest_revenue(),
-        by_month=revenue_by_month(as_of=as_of) if as_of else pd.DataFrame(),
-        movements=arr_movements(month_ends=month_ends),
-        bands=band_distribution(days=month_ends),
-        millions=million_dollar_accounts(as_of=as_of),
-        csms=csm_rows(as_of=as_of, today=today) if as_of else [],
-        time_to_value=time_to_value(as_of=today),
+        revenue=books.revenue,
+        by_month=books.by_month,
+        movements=books.movements,
+        retention=retention_history(as_of=as_of),
+        bands=band_distribution(days=snapshot_month_ends(as_of=as_of)),
+        millions=million_dollar_accounts(book=books.end),
+        csms=csm_rows(as_of=as_of, today=today, books=books),
+        clv=clv_by_segment(as_of=as_of),
+        time_to_value=time_to_value(as_of=as_of),
     )

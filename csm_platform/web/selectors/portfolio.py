@@ -1,8 +1,10 @@
 """The portfolio: every account a user may read, with its latest nightly snapshot, journey stage, next renewal,
 last CSM touch and open tasks, as one annotated queryset (filterable and sortable in SQL, one query per page).
 
-"Latest" is the latest date with snapshots (``latest_snapshot_date``); trends compare with the snapshots 7 and
-30 days before it. Calendar figures (next renewal, renewal windows, open tasks) are relative to ``today``.
+The page's evaluation date is the latest night with snapshots, or the night on or before the date the user picks
+(``evaluation_date``); every figure of the snapshot is for that date, and trends compare with the snapshots 7 and
+30 days before it. Calendar figures (next renewal, renewal windows, last touch, open tasks) are relative to
+``today`` and labelled so.
 """
 
 import datetime as dt
@@ -16,8 +18,10 @@ from accounts.models import Account, Activity
 from accounts.selectors import ZERO, contracts_live_on
 from csm_platform.dates import day_end
 from health.models import AccountSnapshot
+from health.revenue import customer_lifetime_value
 
 from .journeys import with_current_stage, with_open_tasks
+from .quality import Exclusions, exclusions, na_reason
 
 TREND_DAYS = (7, 30)
 RENEWAL_HORIZON_DAYS = 90
@@ -28,19 +32,30 @@ def latest_snapshot_date() -> dt.date | None:
     return AccountSnapshot.objects.aggregate(latest=Max("as_of"))["latest"]
 
 
+def evaluation_date(*, picked: dt.date | None = None) -> dt.date | None:
+    """The page's evaluation date: the latest night, or the latest night on or before ``picked`` (None when there
+    is none)."""
+    if picked is None:
+        return latest_snapshot_date()
+    return AccountSnapshot.objects.filter(as_of__lte=picked).aggregate(latest=Max("as_of"))["latest"]
+
+
 def _snapshot_on(day: dt.date | None) -> FilteredRelation:
     condition = Q(snapshots__as_of=day) if day else Q(snapshots__as_of__isnull=True)
     return FilteredRelation("snapshots", condition=condition)
 
 
 def with_snapshot(accounts: QuerySet, *, as_of: dt.date | None, trend_days: tuple[int, ...] = (30,)) -> QuerySet:
-    """Annotate the snapshot on ``as_of`` (``health``, ``band``, ``acv``, ``churn_probability``, ``risk_band``,
-    ``churn_model_id``, ``snapshot_measures``) and ``health_change_<n>`` against the snapshot ``n`` days earlier
-    for each of ``trend_days``. Without a snapshot every figure is None (shown N/A)."""
+    """Annotate the snapshot on ``as_of`` (``snapshot_id``, ``health``, ``band``, ``acv``, ``churn_probability``,
+    ``risk_band``, ``churn_model_id``, ``snapshot_measures``, ``snapshot_problems``) and ``health_change_<n>``
+    against the snapshot ``n`` days earlier for each of ``trend_days``. Without a snapshot every figure is None
+    (shown N/A); a snapshot whose ``acv`` is None has the reason in its problems."""
     before = {days: as_of - dt.timedelta(days=days) if as_of else None for days in trend_days}
     return accounts.alias(
         snapshot=_snapshot_on(as_of), **{f"snapshot_{days}": _snapshot_on(day) for days, day in before.items()}
     ).annotate(
+        snapshot_id=F("snapshot__id"),
+        snapshot_as_of=F("snapshot__as_of"),
         health=F("snapshot__health"),
         band=F("snapshot__band"),
         acv=F("snapshot__acv"),
@@ -48,6 +63,7 @@ def with_snapshot(accounts: QuerySet, *, as_of: dt.date | None, trend_days: tupl
         risk_band=F("snapshot__risk_band"),
         churn_model_id=F("snapshot__churn_model_id"),
         snapshot_measures=F("snapshot__measures"),
+        snapshot_problems=F("snapshot__problems"),
         **{f"health_change_{days}": F("snapshot__health") - F(f"snapshot_{days}__health") for days in trend_days},
     )
 
@@ -89,8 +105,9 @@ def at_risk() -> Q:
 @dataclass(frozen=True)
 class PortfolioFigures:
     accounts: int
-    arr: Decimal  # Σ ACV of the latest snapshots
+    arr: Decimal  # Σ ACV of the snapshots on the evaluation date (accounts with ACV N/A left out)
     arr_at_risk: Decimal  # Σ ACV of the accounts in red health or high risk
+    excluded: Exclusions  # the accounts whose ACV is N/A, left out of both sums
     accounts_at_risk: int
     renewals: int  # accounts whose next renewal is within RENEWAL_HORIZON_DAYS of today
     renewal_horizon_days: int
@@ -98,8 +115,8 @@ class PortfolioFigures:
     scored: int
 
 
-def portfolio_figures(*, accounts: QuerySet[Account], today: dt.date) -> PortfolioFigures:
-    """The header figures of exactly the filtered accounts (two queries)."""
+def portfolio_figures(*, accounts: QuerySet[Account], as_of: dt.date | None, today: dt.date) -> PortfolioFigures:
+    """The header figures of exactly the filtered accounts (three queries)."""
     horizon = today + dt.timedelta(days=RENEWAL_HORIZON_DAYS)
     totals = accounts.order_by().aggregate(
         accounts=Count("pk"),
@@ -109,16 +126,31 @@ def portfolio_figures(*, accounts: QuerySet[Account], today: dt.date) -> Portfol
         renewals=Count("pk", filter=Q(next_renewal__lte=horizon)),
     )
     scores = list(accounts.order_by().filter(health__isnull=False).values_list("health", flat=True))
+    na = accounts.order_by().filter(snapshot_id__isnull=False, acv__isnull=True).values_list("snapshot_problems")
     return PortfolioFigures(
         accounts=totals["accounts"],
         arr=totals["arr"] or ZERO,
         arr_at_risk=totals["arr_at_risk"] or ZERO,
+        excluded=exclusions(na_reason(problems, as_of) for (problems,) in na),
         accounts_at_risk=totals["accounts_at_risk"],
         renewals=totals["renewals"],
         renewal_horizon_days=RENEWAL_HORIZON_DAYS,
         median_health=statistics.median(scores) if scores else None,
         scored=len(scores),
     )
+
+
+def acv_na_reason(account: Account) -> str:
+    """Why an annotated account's ACV is N/A on its snapshot (empty when it has one, or has no snapshot)."""
+    if account.acv is not None or account.snapshot_id is None:
+        return ""
+    return na_reason(account.snapshot_problems, account.snapshot_as_of)
+
+
+def account_clv(account: Account) -> Decimal | None:
+    """Remaining CLV of an annotated account from its snapshot's ACV and churn probability (``health.revenue``):
+    the one computation behind the portfolio column, the account page, the API and the CSV export."""
+    return customer_lifetime_value(acv=account.acv, churn_probability=account.churn_probability)
 
 
 def receipt_inputs(measures: list[dict] | None, key: str) -> dict:

@@ -1,4 +1,5 @@
-"""System status: the last nightly runs, events ingested per day (from the daily rollup) and quarantined events."""
+"""System status: the last nightly runs, the open data-quality problems, events ingested per day (from the daily
+rollup) and quarantined events."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -8,6 +9,8 @@ from django.db.models import Count, Sum
 
 from accounts.models import QuarantinedEvent, UsageDay
 from health.models import RecomputeRun
+
+from .quality import OpenProblem, open_problems
 
 RUNS = 20
 INGESTION_DAYS = 30
@@ -21,6 +24,7 @@ class SystemStatus:
     quarantined: int
     quarantine_reasons: list[tuple[str, int]]
     quarantine_latest: list[QuarantinedEvent]
+    problems: list[OpenProblem]  # of every account's latest snapshot
 
 
 def system_status(*, today: dt.date) -> SystemStatus:
@@ -46,4 +50,5 @@ def system_status(*, today: dt.date) -> SystemStatus:
         quarantine_latest=list(
             QuarantinedEvent.objects.select_related("source").order_by("-received_at")[:QUARANTINE_SHOWN]
         ),
+        problems=open_problems(),
     )

@@ -12,6 +12,17 @@ register.filter("signed", fmt.signed)
 register.filter("pct", fmt.percent)
 register.filter("isodate", fmt.date)
 register.filter("isodatetime", fmt.datetime)
+register.filter("renewal_state", fmt.renewal_state)
+
+
+@register.simple_tag
+def money_or_reason(value, reason=""):
+    return fmt.money_or_reason(value, reason)
+
+
+@register.simple_tag
+def excludes(what, exclusions):
+    return fmt.excludes(what, exclusions)
 
 
 @register.simple_tag

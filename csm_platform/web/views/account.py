@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,13 +16,13 @@ from health.models import ChurnModelVersion
 from .. import charts
 from ..forms import ActivityForm
 from ..selectors.account import account_360
-from ..selectors.portfolio import latest_snapshot_date
+from .dates import page_dates
 
 
 def _account_page(request, pk: int, *, form: ActivityForm | None = None, status: int = 200):
-    today = timezone.localdate()
+    as_of, today = page_dates(request)
     try:
-        page = account_360(user=request.user, pk=pk, as_of=latest_snapshot_date(), today=today)
+        page = account_360(user=request.user, pk=pk, as_of=as_of, today=today)
     except Account.DoesNotExist as missing:
         raise Http404(_("No such account.")) from missing
     can_edit = Account.objects.editable_by(request.user).filter(pk=pk).exists()

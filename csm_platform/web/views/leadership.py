@@ -1,26 +1,26 @@
 """The leadership dashboard (CS managers, executives, admins)."""
 
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .. import charts
 from ..permissions import LEADERSHIP_ROLES, role_required
 from ..selectors.leadership import leadership
-from ..selectors.portfolio import latest_snapshot_date
+from .dates import page_dates
 
 
 @role_required(*LEADERSHIP_ROLES)
 @require_GET
 def dashboard(request):
-    page = leadership(as_of=latest_snapshot_date(), today=timezone.localdate())
+    as_of, today = page_dates(request)
+    page = leadership(as_of=as_of, today=today)
     context = {
         "page": page,
         "charts": {
             "arr": charts.arr_by_month(page.by_month),
             "movements": charts.arr_waterfall(page.movements),
-            "bridge": charts.ttm_waterfall(page.revenue.waterfall if page.revenue else {}),
-            "retention": charts.retention_trend(page.by_month),
+            "bridge": charts.ttm_waterfall(page.revenue.bridge if page.revenue else None),
+            "retention": charts.retention_trend(page.retention),
             "bands": charts.band_distribution(page.bands),
         },
     }

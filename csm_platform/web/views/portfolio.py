@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -15,8 +14,9 @@ from accounts.roles import Role, user_roles
 from ..exports import table_csv_response
 from ..filters import PortfolioFilterSet
 from ..models import SavedView
-from ..selectors.portfolio import latest_snapshot_date, portfolio_figures, portfolio_list
+from ..selectors.portfolio import portfolio_figures, portfolio_list
 from ..tables import PortfolioTable
+from .dates import page_dates
 from .lists import ListPage
 
 PORTFOLIO = ListPage(
@@ -43,8 +43,7 @@ def landing_filters(user) -> dict[str, int]:
 
 
 def _portfolio(request):
-    today = timezone.localdate()
-    as_of = latest_snapshot_date()
+    as_of, today = page_dates(request)
     filterset = PORTFOLIO.filter(request, portfolio_list(user=request.user, as_of=as_of, today=today))
     return filterset, as_of, today
 
@@ -65,7 +64,7 @@ def portfolio(request):
             "title": _("My portfolio") if mine else _("Portfolio"),
             "filterset": filterset,
             "table": PORTFOLIO.table(request, accounts),
-            "figures": portfolio_figures(accounts=accounts, today=today),
+            "figures": portfolio_figures(accounts=accounts, as_of=as_of, today=today),
             "as_of": as_of,
             "today": today,
         },

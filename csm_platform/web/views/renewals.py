@@ -1,5 +1,7 @@
-"""Renewals: contracts ending in a window or a quarter with value, health, risk, expected renewal value and the
-AE's forecast category (set on the forecast page, with its history); totals per category; CSV export."""
+"""Renewals: contracts ending in a window or a quarter, by state (open, renewed, churned), with value, health, risk,
+the expected renewal value of the open ones and the AE's forecast (set on the forecast page, with its history);
+totals per state and per forecast category; CSV export. Figures are for the evaluation date (``?as_of=``, else
+the latest night); end dates and states are relative to today."""
 
 from urllib.parse import urlencode
 
@@ -9,22 +11,28 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Account, Contract
+from accounts.models import Contract
 from accounts.roles import Role, user_roles
 
 from ..exports import table_csv_response
 from ..filters import RenewalFilterSet
 from ..forms import ForecastForm
 from ..models import SavedView
-from ..selectors.portfolio import latest_snapshot_date
-from ..selectors.renewals import forecast_contract, forecast_history, renewal_list, renewal_rows, renewal_totals
+from ..selectors.renewals import (
+    RenewalState,
+    forecast_history,
+    forecast_row,
+    renewal_list,
+    renewal_rows,
+    renewal_totals,
+)
 from ..services import renewal_forecast_set
 from ..tables import RenewalTable
+from .dates import page_dates
 from .lists import ListPage
 
 RENEWALS = ListPage(
@@ -45,10 +53,10 @@ def landing_filters(user) -> dict:
 
 
 def _filtered_rows(request):
-    today = timezone.localdate()
-    contracts = renewal_list(user=request.user, as_of=latest_snapshot_date(), today=today)
+    as_of, today = page_dates(request)
+    contracts = renewal_list(user=request.user, as_of=as_of, today=today)
     filterset = RENEWALS.filter(request, contracts)
-    return filterset, renewal_rows(contracts=filterset.qs, today=today), today
+    return filterset, renewal_rows(contracts=filterset.qs, as_of=as_of, today=today), as_of, today
 
 
 @login_required
@@ -56,15 +64,14 @@ def _filtered_rows(request):
 def renewal_list_page(request):
     if not request.GET:
         return redirect(f"{reverse('web:renewals')}?{urlencode(landing_filters(request.user))}")
-    filterset, rows, today = _filtered_rows(request)
-    categories, overall = renewal_totals(rows)
+    filterset, rows, as_of, today = _filtered_rows(request)
     return RENEWALS.render(
         request,
         {
             "filterset": filterset,
             "table": RENEWALS.table(request, rows),
-            "categories": categories,
-            "overall": overall,
+            "totals": renewal_totals(rows),
+            "as_of": as_of,
             "today": today,
         },
     )
@@ -74,7 +81,7 @@ def renewal_list_page(request):
 @require_GET
 def renewal_export(request):
     """Exactly the filtered renewals (all pages), in the page's sort order, as CSV."""
-    _filterset, rows, today = _filtered_rows(request)
+    _filterset, rows, _as_of, today = _filtered_rows(request)
     table = RenewalTable(rows, order_by=request.GET.get("sort"), request=request)
     return table_csv_response(table, name="renewals", today=today)
 
@@ -89,16 +96,26 @@ def _next_url(request) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def forecast_edit(request, contract_id: int):
-    """The contract's forecast and its history (every reader); the form for its AE, their manager or an admin."""
+    """The contract's renewal (state, ACV, health, risk, expected value), its forecast and history (every reader);
+    the form for its AE, their manager or an admin while the renewal is open (a renewed or churned contract offers
+    no forecast: 400)."""
+    as_of, today = page_dates(request)
     try:
-        contract = forecast_contract(user=request.user, contract_id=contract_id)
+        row = forecast_row(user=request.user, contract_id=contract_id, as_of=as_of, today=today)
     except Contract.DoesNotExist as missing:
         raise Http404(_("No such contract.")) from missing
-    can_forecast = Account.objects.forecast_editable_by(request.user).filter(pk=contract.account_id).exists()
+    contract = row.contract
     form = None
     if request.method == "POST":
-        if not can_forecast:
+        if not contract.can_edit_forecast:
             raise PermissionDenied
+        if not row.can_forecast:
+            messages.error(
+                request,
+                _("This renewal is decided (%(state)s): it takes no forecast.")
+                % {"state": RenewalState(row.state).label},
+            )
+            return render(request, "web/forecast.html", _forecast_context(request, row, None), status=400)
         form = ForecastForm(request.POST)
         if form.is_valid():
             renewal_forecast_set(contract_id=contract.pk, user_id=request.user.pk, **form.cleaned_data)
@@ -111,17 +128,25 @@ def forecast_edit(request, contract_id: int):
                 },
             )
             return redirect(_next_url(request))
-    elif can_forecast:
-        current = getattr(contract, "forecast", None)
-        form = ForecastForm(initial={"category": current.category, "note": current.note} if current else None)
+    elif row.can_forecast:
+        current = row.forecast
+        initial = {"amount": row.expected}
+        if current:
+            initial = {field: getattr(current, field) for field in ("category", "amount", "next_step", "note")}
+        form = ForecastForm(initial=initial)
     return render(
         request,
         "web/forecast.html",
-        {
-            "contract": contract,
-            "form": form,
-            "history": forecast_history(contract_id=contract.pk),
-            "next": _next_url(request),
-        },
+        _forecast_context(request, row, form),
         status=400 if form is not None and form.is_bound else 200,
     )
+
+
+def _forecast_context(request, row, form) -> dict:
+    return {
+        "row": row,
+        "contract": row.contract,
+        "form": form,
+        "history": forecast_history(contract_id=row.contract.pk),
+        "next": _next_url(request),
+    }
