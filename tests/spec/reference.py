@@ -190,15 +190,17 @@ class Retention:
 
 def retention(facts: Facts, end: dt.date) -> Retention:
     """Trailing twelve months in constant currency: both ends at ``end``'s rates; the waterfall reconciles the
-    reported start (at the start's rates) with the reported end through a currency-effect line."""
+    reported start (at the start's rates) with the reported end through a currency-effect line. An account whose
+    ACV is N/A (a missing rate) at either end is left out, never counted as 0."""
     start = year_before(end)
-    before = {a: v or Fraction(0) for a, v in acv_map(facts, start, rates_of=end).items()}
-    after = {a: v or Fraction(0) for a, v in acv_map(facts, end).items()}
-    reported_start = sum((v or Fraction(0) for v in acv_map(facts, start).values()), Fraction(0))
+    maps = acv_map(facts, start, rates_of=end), acv_map(facts, end), acv_map(facts, start)
+    known = [a for a in facts.accounts if all(m[a] is not None for m in maps)]  # N/A at either end: left out
+    before, after = ({a: m[a] for a in known} for m in maps[:2])
+    reported_start = sum((maps[2][a] for a in known), Fraction(0))
     cohort = [a for a, v in before.items() if v > 0]
     base = sum((before[a] for a in cohort), Fraction(0))
     terms = {"new": Fraction(0), "expansion": Fraction(0), "contraction": Fraction(0), "churn": Fraction(0)}
-    for a in facts.accounts:
+    for a in known:
         b, e = before[a], after[a]
         if b == 0 < e:
             terms["new"] += e

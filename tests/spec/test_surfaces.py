@@ -3,6 +3,7 @@ numbers on the portfolio, account, renewals and leadership pages (a logged-in us
 """
 
 import csv
+import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -49,7 +50,7 @@ def expected(book, facts):
     rows = {}
     for external_id, account_id in book.ids.items():
         ref = reference.health(facts, account_id, LATEST)
-        before = reference.health(facts, account_id, reference.dt.date(2024, 5, 31))
+        before = reference.health(facts, account_id, dt.date(2024, 5, 31))
         acv = reference.cents(reference.account_acv(facts, account_id, LATEST))
         rows[external_id] = {"health": ref, "acv": acv, "change_30": ref.score - before.score, "id": account_id}
     return rows
