@@ -4,6 +4,7 @@ Unset ``DATABASE_URL`` means the embedded SQLite file; unset ``REDIS_URL`` means
 tasks run in-process (eagerly). Production (``production.py``) requires ``SECRET_KEY``.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -33,7 +34,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "csm_platform.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +49,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tables2",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "health",
     "journeys",
@@ -62,10 +66,24 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it turns a login refused by the lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Password guessing: after AXES_FAILURE_LIMIT failures for one username, or from one address, further logins are
+# refused (429) on every path (web, admin, API token) until an admin unlocks them (admin: Access attempts, or
+# `manage.py axes_reset_username NAME`) or the cool-off passes.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=20)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Staff must sign in to the admin with a TOTP code (a device added under "TOTP devices"); on in production.
+ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", False)
 
 ROOT_URLCONF = "csm_platform.urls"
 WSGI_APPLICATION = "csm_platform.wsgi.application"
