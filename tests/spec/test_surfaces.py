@@ -57,6 +57,7 @@ def expected(book, facts):
 
 
 def test_api_portfolio(viewer, expected):
+    """Health, band, ACV, 30-day change, MAU and seats, and CLV = ACV × m × (1 − p) / (r + p) with the stored p."""
     response = viewer.get("/api/portfolio/", {"page_size": 100})
     assert response.status_code == 200
     results = {row["external_id"]: row for row in response.json()["results"]}
@@ -71,6 +72,10 @@ def test_api_portfolio(viewer, expected):
             ref["change_30"],
         ), external_id
         assert (row["mau"], row["seats"]) == (usage["mau"], usage["seats"]), external_id
+        p = AccountSnapshot.objects.get(account_id=ref["id"], as_of=LATEST).churn_probability
+        m, r = reference.exact(settings.CLV_GROSS_MARGIN), reference.exact(settings.CLV_DISCOUNT_RATE)
+        clv = reference.cents(reference.clv(Fraction(ref["acv"]), Fraction(p), m=m, r=r))
+        assert Decimal(row["clv"]) == clv, external_id
 
 
 def test_api_contract_acv(viewer, facts):
