@@ -14,12 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from auditlog.models import LogEntry
 from django.conf import settings
-from django.db.models import Max, Min, QuerySet, Sum
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Max, Min, Q, QuerySet, Sum
 
 from csm_platform.dates import day_end, utc_date
 
-from .models import Activity, Contact, ContactEngagement, Contract, ExchangeRate
+from .models import Account, Activity, Contact, ContactEngagement, Contract, ExchangeRate
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -288,3 +290,17 @@ def accounts_live_on_dates(*, pairs: Iterable[tuple[int, dt.date]]) -> set[tuple
         for account_id, day in wanted
         if any(start <= day <= end for start, end in spans.get(account_id, ()))
     }
+
+
+def account_changes(*, account_id: int) -> QuerySet[LogEntry]:
+    """The audit trail of an account: changes to the account itself (owner, AE, status...) and to its contracts,
+    newest first, with who made them."""
+    types = ContentType.objects.get_for_models(Account, Contract)
+    return (
+        LogEntry.objects.filter(
+            Q(content_type=types[Account], object_id=account_id)
+            | Q(content_type=types[Contract], additional_data__account_id=account_id)
+        )
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-id")
+    )

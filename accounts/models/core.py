@@ -219,6 +219,10 @@ class Contract(models.Model):
     def __str__(self) -> str:
         return f"{self.external_id} ({self.start_date:%Y-%m-%d}..{self.end_date:%Y-%m-%d})"
 
+    def get_additional_data(self) -> dict:
+        """Stored with each audit-trail entry of the contract, so that its account's timeline finds it."""
+        return {"account_id": self.account_id}
+
 
 class ExchangeRate(models.Model):
     """``rate`` reporting-currency units buy one unit of ``currency``, from ``date`` until the next rate."""

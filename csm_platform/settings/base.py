@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_htmx",
     "axes",
+    "auditlog",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "accounts",
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "csm_platform.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -82,6 +84,26 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=60))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# The audit trail (admin: Log entries; an account's own entries on its timeline): who changed what and when.
+_UNTRACKED = ["created_at", "updated_at"]
+AUDITLOG_INCLUDE_TRACKING_MODELS = [
+    {"model": "accounts.Account", "exclude_fields": _UNTRACKED},
+    {"model": "accounts.Contract", "exclude_fields": _UNTRACKED},
+    {"model": "accounts.ExchangeRate"},
+    {"model": "accounts.Team"},
+    {
+        "model": "accounts.User",
+        "exclude_fields": ["last_login", "password"],
+        "m2m_fields": ["groups", "user_permissions"],
+    },
+    {"model": "auth.Group", "m2m_fields": ["permissions"]},
+    {"model": "accounts.WriteKey", "exclude_fields": ["key_hash"]},
+    {"model": "health.Scorecard", "exclude_fields": _UNTRACKED},
+    {"model": "health.ScorecardMeasure"},
+    {"model": "journeys.Playbook", "exclude_fields": _UNTRACKED},
+    {"model": "journeys.PlaybookStep"},
+]
+
 # Staff must sign in to the admin with a TOTP code (a device added under "TOTP devices"); on in production.
 ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", False)
 
