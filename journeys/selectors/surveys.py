@@ -39,7 +39,8 @@ class SurveyScore:
 
 
 def nps_from_scores(scores: Iterable[int]) -> tuple[float | None, int, int, int]:
-    """(NPS, promoters, passives, detractors) of 0-10 answers; NPS is None without answers."""
+    """(NPS, promoters, passives, detractors) of 0-10 answers; NPS is None without answers. The one NPS formula:
+    the survey pages, the account panel and the health measure (``nps_by_account``) all use it."""
     values = list(scores)
     promoters = sum(1 for s in values if s >= PROMOTER_FROM)
     detractors = sum(1 for s in values if s <= DETRACTOR_UP_TO)
@@ -47,6 +48,13 @@ def nps_from_scores(scores: Iterable[int]) -> tuple[float | None, int, int, int]
     if not values:
         return None, 0, 0, 0
     return 100.0 * (promoters - detractors) / len(values), promoters, passives, detractors
+
+
+def latest_answers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each respondent's latest answer per account, by the time it was given (the id only breaks a tie)."""
+    if frame.empty:
+        return frame
+    return frame.sort_values(["responded_at", "id"]).drop_duplicates(["account_id", "respondent"], keep="last")
 
 
 def _window(as_of: dt.date, window_days: int) -> tuple[dt.datetime, dt.datetime]:
@@ -68,9 +76,7 @@ def survey_rows(
         rows = rows.filter(account_id__in=list(account_ids))
     columns = ["id", "account_id", "respondent", "score", "responded_at", "comment", "contact_id"]
     frame = pd.DataFrame.from_records(list(rows.order_by().values_list(*columns)), columns=columns)
-    if latest_per_respondent and not frame.empty:
-        frame = frame.sort_values(["responded_at", "id"]).drop_duplicates(["account_id", "respondent"], keep="last")
-    return frame
+    return latest_answers(frame) if latest_per_respondent else frame
 
 
 def survey_score(
@@ -114,17 +120,14 @@ def nps_by_account(*, as_of: dt.date, account_ids: Iterable[int], window_days: i
     window_days = window_days or journey_settings_get().nps_window_days
     start, end = _window(as_of, window_days)
     frame = survey_rows(kind=SurveyResponse.Kind.NPS, start=start, end=end, account_ids=ids, latest_per_respondent=True)
-    result = pd.DataFrame(index=pd.Index(ids, name="account_id"))
-    grouped = frame.groupby("account_id")["score"]
-    n = grouped.size()
-    promoters = frame[frame["score"] >= PROMOTER_FROM].groupby("account_id").size()
-    detractors = frame[frame["score"] <= DETRACTOR_UP_TO].groupby("account_id").size()
-    result["n"] = n.reindex(result.index).fillna(0).astype(int)
-    result["promoters"] = promoters.reindex(result.index).fillna(0).astype(int)
-    result["detractors"] = detractors.reindex(result.index).fillna(0).astype(int)
-    result["x"] = (100.0 * (result["promoters"] - result["detractors"]) / result["n"].where(result["n"] > 0)).astype(
-        float
-    )
+    scores = frame.groupby("account_id")["score"].apply(list).to_dict() if not frame.empty else {}
+    rows = []
+    for account_id in ids:
+        answers = scores.get(account_id, [])
+        value, promoters, _passives, detractors = nps_from_scores(answers)
+        rows.append((account_id, float("nan") if value is None else value, len(answers), promoters, detractors))
+    result = pd.DataFrame.from_records(rows, columns=["account_id", "x", "n", "promoters", "detractors"])
+    result = result.set_index("account_id").astype({"x": float, "n": int, "promoters": int, "detractors": int})
     result["window_days"] = window_days
     return result[["x", "n", "promoters", "detractors", "window_days"]]
 
@@ -154,9 +157,7 @@ def survey_trend(*, as_of: dt.date, months: int = 12, account_ids: Iterable[int]
                 days = frame["responded_at"].map(utc_date)
                 in_month = frame[(days >= month) & (days < following)]
                 if kind == SurveyResponse.Kind.NPS:
-                    in_month = in_month.sort_values(["responded_at", "id"]).drop_duplicates(
-                        ["account_id", "respondent"], keep="last"
-                    )
+                    in_month = latest_answers(in_month)
             span = (min(following - dt.timedelta(days=1), as_of) - month).days + 1
             scores[kind] = _score(kind, in_month["score"].tolist() if not in_month.empty else [], span)
         result.append(MonthScores(month, scores["nps"], scores["csat"], scores["ces"]))

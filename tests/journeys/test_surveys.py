@@ -72,6 +72,20 @@ def test_nps_uses_the_latest_answer_per_contact_in_the_window(surveyed):
     assert score.value != pytest.approx(8.25)
 
 
+def test_the_latest_answer_is_the_latest_given_not_the_latest_entered():
+    """An answer imported late (a higher id) but given earlier never replaces the respondent's later answer: the
+    page's score, the health measure's and the month trend all read the answer given last."""
+    account, contact = AccountFactory(), ContactFactory()
+    answer(account, contact, dt.date(2024, 6, 10), 10)  # given last, entered first (lower id)
+    answer(account, contact, dt.date(2024, 4, 1), 2)  # given earlier, imported later (higher id)
+    assert survey_score(kind="nps", as_of=AS_OF, account_ids=[account.pk]).value == 100.0
+    assert nps_by_account(as_of=AS_OF, account_ids=[account.pk]).loc[account.pk, "x"] == 100.0
+    answer(account, contact, dt.date(2024, 6, 20), 9)
+    answer(account, contact, dt.date(2024, 6, 5), 0)  # June: the 20th's 9 is the latest, not the 5th's 0
+    june = survey_trend(as_of=AS_OF, months=1, account_ids=[account.pk])[0]
+    assert (june.nps.value, june.nps.n) == (100.0, 1)
+
+
 def test_window_boundary_is_inclusive_of_its_first_day(surveyed):
     a, _ = surveyed
     answer(a, ContactFactory(account=a), dt.date(2024, 1, 3), 0, hour=0)  # exactly the window's first instant
