@@ -54,7 +54,9 @@ def account_snapshot(*, account_id: int, as_of: dt.date | None) -> AccountSnapsh
 
 @dataclass(frozen=True)
 class GroupArr:
-    arr: Decimal  # Σ ACV of the account and its direct subsidiaries on the snapshot date (N/A ones left out)
+    arr: (
+        Decimal | None
+    )  # Σ ACV of the account and its subsidiaries on the snapshot date (N/A ones left out; all N/A: None)
     subsidiaries: int
     excluded: Exclusions  # the group's accounts whose ACV is N/A
 
@@ -68,8 +70,9 @@ def group_arr(*, account: Account, as_of: dt.date | None) -> GroupArr:
     na = [na_reason(problems, as_of) for acv, problems in children if acv is None]
     if acv_na_reason(account):
         na.append(acv_na_reason(account))
+    values = [acv for acv in (account.acv, *(acv for acv, _problems in children)) if acv is not None]
     return GroupArr(
-        arr=sum((acv for acv, _problems in children if acv is not None), account.acv or ZERO),
+        arr=sum(values, ZERO) if values or not na else None,
         subsidiaries=len(children),
         excluded=exclusions(na),
     )
