@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 from csm_platform.api import Pagination
 
 from .. import services
+from ..managers import assignment_errors
 from ..models import Account, Contact, Contract, UsageEvent
 from ..tasks import usage_rollups_fold_soon
 from . import filters, serializers
@@ -73,10 +74,19 @@ class AccountViewSet(
         return self.visible_accounts().select_related("owner", "account_executive").order_by("name", "id")
 
     def perform_create(self, serializer) -> None:
+        self.assignment_check(None, serializer.validated_data)
         serializer.instance = services.account_create(data=serializer.validated_data)
 
     def perform_update(self, serializer) -> None:
+        self.assignment_check(serializer.instance, serializer.validated_data)
         serializer.instance = services.account_update(account=serializer.instance, data=serializer.validated_data)
+
+    def assignment_check(self, account: Account | None, data: dict) -> None:
+        """403 when the user may not give the account this owner or account executive."""
+        assignments = {name: data[name] for name in ("owner", "account_executive") if name in data}
+        errors = assignment_errors(user=self.request.user, account=account, **assignments)
+        if errors:
+            self.permission_denied(self.request, message=" ".join(f"{name}: {text}" for name, text in errors.items()))
 
 
 class ContactViewSet(
