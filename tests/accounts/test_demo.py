@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Max, Q, Sum
+from django.urls import reverse
 
 from accounts import demo
 from accounts.models import Account, Activity, Contact, Contract, ExchangeRate, Team, UsageDay, UsageEvent, User
@@ -76,7 +77,8 @@ def test_demo_users_have_their_roles_and_log_in_with_the_demo_password(client):
         assert team.manager.username == manager
         assert team.members.filter(groups__name=Role.CSM).count() == 4
     for username in ("admin", "manager", "csm", "ae", "exec"):
-        assert client.login(username=username, password=demo.DEMO_PASSWORD), username
+        signed_in = client.post(reverse("login"), {"username": username, "password": demo.DEMO_PASSWORD})
+        assert signed_in.status_code == 302 and "_auth_user_id" in client.session, username
         assert f"  {username} " in out
     assert "password 'demo'" in out
     assert "accounts" in out and "usage events" in out
