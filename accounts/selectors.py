@@ -1,4 +1,4 @@
-"""Reads of the accounts app: the contract-value formulas of DOMAIN.md ("Contract value", see docs/).
+"""Reads of the accounts app: the contract-value formulas of docs/concepts/contract-value.md.
 
 Every figure takes the evaluation date ``as_of``. Amounts are ``Decimal``: a contract's ACV is kept exact in its own
 currency and converted at the rate on or before the rate date; money is rounded to cents once, per account, so
@@ -25,7 +25,7 @@ from .models import Account, Activity, Contact, ContactEngagement, Contract, Exc
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-# DOMAIN.md "Short terms": a contract must cover at least this many days (end date inclusive).
+# docs/concepts/contract-value.md "Short terms": a contract must cover at least this many days (end date inclusive).
 MIN_TERM_DAYS = 28
 
 
@@ -47,8 +47,8 @@ class Term:
 
 
 def contract_term(*, start_date: dt.date, end_date: dt.date) -> Term:
-    """DOMAIN.md ``term_years``: whole calendar months / 12 when ``end_date + 1`` falls on the start's day of
-    the month, otherwise days / 365 (``end_date`` is inclusive)."""
+    """``term_years`` (docs/concepts/contract-value.md): whole calendar months / 12 when ``end_date + 1`` falls on
+    the start's day of the month, otherwise days / 365 (``end_date`` is inclusive)."""
     after_end = end_date + dt.timedelta(days=1)
     months = (after_end.year - start_date.year) * 12 + after_end.month - start_date.month
     if after_end.day == start_date.day:

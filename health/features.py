@@ -1,4 +1,4 @@
-"""Churn-risk features of an account as known on a date (DOMAIN.md, "Churn risk"), point-in-time.
+"""Churn-risk features of an account as known on a date (docs/concepts/churn-risk.md, "Churn risk"), point-in-time.
 
 Every feature reads only data dated on or before ``as_of``: the same function builds training rows (as of 90
 days before each past renewal) and tonight's scoring rows, so a feature must mean the same in both. Days to the

@@ -36,7 +36,7 @@ class Measure:
     key: str
     label: str
     description: str
-    # Default thresholds and weight for a new scorecard (DOMAIN.md's table).
+    # Default thresholds and weight for a new scorecard (docs/concepts/health-score.md's table).
     bad: float
     good: float
     weight: float

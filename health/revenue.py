@@ -1,4 +1,4 @@
-"""Revenue metrics of DOMAIN.md ("Retention", "Renewals and value", see docs/): reads, for any period.
+"""Revenue metrics (docs/concepts/retention.md, docs/concepts/renewals-and-value.md): reads, for any period.
 
 Every figure is derived from per-account ACV on the period's two dates (``accounts.selectors.account_acv_book``),
 so the numbers on screen reconcile: the waterfall identity holds exactly in Decimal. Retention is in constant

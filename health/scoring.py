@@ -1,4 +1,4 @@
-"""The health arithmetic of ../shared/DOMAIN.md, "Health score", vectorised over accounts with pandas.
+"""The health arithmetic of docs/concepts/health-score.md, "Health score", vectorised over accounts with pandas.
 
 Pure functions on DataFrames: no database. ``x`` holds one column per measure (raw inputs, NaN = no data),
 one row per account; thresholds and weights come from the scorecard.
@@ -63,9 +63,9 @@ def health_scores(scores: pd.DataFrame, specs: list[MeasureSpec]) -> tuple[pd.Se
 
 
 def whole_score(score: float | None) -> int | None:
-    """DOMAIN.md "Rounding": the health score rounded half up to a whole number, which is what is stored, shown,
-    banded and trended. The exact score is first taken to 9 decimals, so float noise (39.99999999999999 for a
-    score that is exactly 40 by the formula) never decides the whole number."""
+    """Rounding (docs/concepts/health-score.md): the health score rounded half up to a whole number, which is
+    what is stored, shown, banded and trended. The exact score is first taken to 9 decimals, so float noise
+    (39.99999999999999 for a score that is exactly 40 by the formula) never decides the whole number."""
     if score is None or pd.isna(score):
         return None
     return int(Decimal(repr(round(float(score), 9))).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -21,7 +21,7 @@ TOP_DRIVERS = 5
 
 
 def risk_band(probability: float | None) -> str:
-    """DOMAIN.md's risk bands, as the churn model defines them; "" for an unknown probability."""
+    """docs/concepts/churn-risk.md's risk bands, as the churn model defines them; "" for an unknown probability."""
     return ChurnModel.risk_band(probability) or ""
 
 
@@ -97,7 +97,7 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
     definitions = scorecard_definitions()
     health = health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions)
     acv = account_acv_book(as_of=as_of, account_ids=ids)
-    # DOMAIN.md: the trend reads the snapshot of 30 days before, where the night then was computed.
+    # docs/concepts/health-score.md: the trend reads the snapshot of 30 days before, where the night then was computed.
     month_ago = dict(
         AccountSnapshot.objects.filter(as_of=as_of - dt.timedelta(days=30), account_id__in=ids).values_list(
             "account_id", "health"

@@ -1,12 +1,12 @@
 """Small statistics without heavy dependencies: the Kaplan-Meier estimator and its quantiles (time to value), and
-the small-sample rule (DOMAIN.md, "Small samples")."""
+the small-sample rule (docs/concepts/small-samples.md, "Small samples")."""
 
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# DOMAIN.md "Small samples": a median or rate over fewer accounts than this is shown with its n and marked "too few
-# to compare", never as a bare number.
+# Small samples (docs/concepts/small-samples.md): a median or rate over fewer accounts than this is shown with its
+# n and marked "too few to compare", never as a bare number.
 MIN_SAMPLE = 5
 
 

@@ -1,4 +1,4 @@
-"""Customers, their people, their contracts and the touches on their timeline (../shared/DOMAIN.md, "Entities").
+"""Customers, their people, their contracts and the touches on their timeline (docs/concepts/).
 
 Models hold fields, constraints and choices; the formulas live in ``selectors.py`` and the writes in
 ``services.py``. The database guards what it can: check constraints, unique keys and foreign keys.
@@ -194,7 +194,8 @@ class Contract(models.Model):
         ordering = ["account", "start_date"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="contract_end_not_before_start"),
-            # DOMAIN.md "Short terms": at least 28 days, end inclusive (a one-day contract would annualise 365×).
+            # At least 28 days, end inclusive (docs/concepts/contract-value.md): a one-day contract would annualise
+            # 365 times.
             models.CheckConstraint(
                 condition=Q(end_date__gte=F("start_date") + dt.timedelta(days=27)),
                 name="contract_term_at_least_28_days",

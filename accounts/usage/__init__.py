@@ -1,2 +1,2 @@
 """Product usage: the feature catalog, the rollups ingestion maintains, and the usage metrics read from them
-(../shared/DOMAIN.md, "Usage")."""
+(docs/concepts/usage.md, "Usage")."""

@@ -1,4 +1,4 @@
-"""Reads of usage: the usage metrics of ../shared/DOMAIN.md, "Usage", from the rollups (never from raw events).
+"""Reads of usage: the usage metrics of docs/concepts/usage.md, "Usage", from the rollups (never from raw events).
 
 Windows end at ``as_of`` inclusive: the current window (d−30, d] is the 30 days ``as_of − 29 … as_of``, the
 previous window (d−60, d−30] the 30 days ``as_of − 59 … as_of − 30``. Days are UTC dates.

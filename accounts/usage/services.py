@@ -1,4 +1,4 @@
-"""Writes of usage: the feature catalog and the rollups the usage metrics read (../shared/DOMAIN.md, "Usage").
+"""Writes of usage: the feature catalog and the rollups the usage metrics read (docs/concepts/usage.md, "Usage").
 
 Each rollup is declared once in ``ROLLUPS`` and maintained from that declaration. Ingestion only queues newly
 stored events (``usage_events_queue``, one cheap insert into ``UsageInbox``); ``usage_rollups_fold`` moves the

@@ -214,7 +214,7 @@ CACHES = {
     )
 }
 
-# Customer lifetime value (DOMAIN.md): gross margin m and annual discount rate r.
+# Customer lifetime value (docs/concepts/renewals-and-value.md): gross margin m and annual discount rate r.
 CLV_GROSS_MARGIN = env.float("CLV_GROSS_MARGIN", default=0.8)
 CLV_DISCOUNT_RATE = env.float("CLV_DISCOUNT_RATE", default=0.1)
 

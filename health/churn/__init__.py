@@ -1,4 +1,4 @@
-"""Churn risk modelling core: no database, no Django, any tabular data (see DOMAIN.md, "Churn risk").
+"""Churn risk modelling core: no database, no Django, any tabular data (see docs/concepts/churn-risk.md, "Churn risk").
 
 ``ChurnModel().fit(features, churned)`` on past renewal decisions, then ``predict_proba(features)`` (calibrated
 probability of churn per row), ``explain(features)`` (signed per-column contributions in log-odds) and

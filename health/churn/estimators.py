@@ -39,7 +39,7 @@ CALIBRATION_FOLDS = 3
 LARGE_ROWS = 20_000
 TWO_FOLD_CALIBRATION_ROWS = 5_000
 PROBABILITY_FLOOR = 1e-4
-PROBABILITY_RANGE = (0.01, 0.99)  # a probability is never shown as 0% or 100% (DOMAIN.md)
+PROBABILITY_RANGE = (0.01, 0.99)  # a probability is never shown as 0% or 100% (docs/concepts/churn-risk.md)
 MIN_PRESENT = 20  # values a numeric column needs in the fit data for the trees (their largest min_samples_leaf)
 OCCLUSION_ROWS = 200_000  # rows per prediction call when explaining: occluded copies of several columns at once
 

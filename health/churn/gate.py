@@ -1,4 +1,4 @@
-"""The churn model quality gate (DOMAIN.md, "Settled edge cases"): a learned model is used only when its backtest
+"""The churn model quality gate (docs/concepts/churn-risk.md): a learned model is used only when its backtest
 shows skill; otherwise risk comes from the documented health fallback, and the card says which test failed.
 
 On the held-out renewals of the backtest (the most recent ones, by time, when the model has a time column):

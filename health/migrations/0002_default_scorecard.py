@@ -1,6 +1,6 @@
 from django.db import migrations
 
-# DOMAIN.md's default measures: (measure, bad, good, weight).
+# docs/concepts/health-score.md's default measures: (measure, bad, good, weight).
 DEFAULT_MEASURES = [
     ("usage_trend", 0.5, 1.1, 20),
     ("license_utilization", 0.2, 0.8, 20),

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-# DOMAIN.md, "Journey": the default stages, in order.
+# docs/concepts/journey.md, "Journey": the default stages, in order.
 DEFAULT_STAGES = [
     ("Awareness", "The account knows us."),
     ("Research", "The account evaluates us."),

@@ -9,7 +9,7 @@ from accounts.models import Account
 
 
 class Stage(models.Model):
-    """A journey stage; ``order`` sorts them (DOMAIN.md: Awareness → … → Advocacy)."""
+    """A journey stage; ``order`` sorts them (docs/concepts/journey.md: Awareness → … → Advocacy)."""
 
     name = models.CharField(max_length=100, unique=True)
     order = models.PositiveSmallIntegerField(unique=True, help_text=_("Position in the journey, lowest first."))

@@ -10,7 +10,7 @@ known on ``as_of``. Durations are whole days between UTC dates.
 - Days to Adoption: from the account's first recorded change to its first change into the adoption stage or a
   later one; accounts still on the way count as censored at ``as_of`` (Kaplan-Meier). Accounts whose first record
   is already at or past Adoption are left out.
-- Time to value (DOMAIN.md, "Usage"): from the first contract start to the value milestone (the settings' value
+- Time to value (docs/concepts/usage.md): from the first contract start to the value milestone (the settings' value
   event, else reaching the adoption stage); per segment, Kaplan-Meier with accounts still onboarding censored at
   ``as_of`` (churned ones at their churn date). Value reached before the contract started counts as 0 days.
 """

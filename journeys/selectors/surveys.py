@@ -1,4 +1,4 @@
-"""Reads of surveys: NPS, CSAT and customer effort as DOMAIN.md, "Surveys", defines them.
+"""Reads of surveys: NPS, CSAT and customer effort as docs/concepts/surveys.md, "Surveys", defines them.
 
 - NPS = %promoters (9-10) − %detractors (0-6) over the **latest answer per respondent** in the window
   ``(as_of − window, as_of]`` (default 180 days); N/A without answers; always shown with n and the window.

@@ -1,4 +1,4 @@
-"""Contract value (DOMAIN.md): every expected figure below is computed by hand in the test."""
+"""Contract value (docs/concepts/contract-value.md): every expected figure below is computed by hand in the test."""
 
 import datetime as dt
 from decimal import Decimal

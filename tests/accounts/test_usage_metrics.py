@@ -1,4 +1,4 @@
-"""Usage metrics (DOMAIN.md, "Usage"): every expected figure below is computed by hand in the test.
+"""Usage metrics (docs/concepts/usage.md, "Usage"): every expected figure below is computed by hand in the test.
 
 Evaluation date d = 2024-06-30: the current window is 06-01 … 06-30 (d−29 … d), the previous one
 05-02 … 05-31 (d−59 … d−30).

@@ -104,7 +104,7 @@ def batches_of(events: list[Event], cuts: list[int]) -> list[list[Event]]:
 
 
 def brute_force_metrics(*, as_of: dt.date, account_ids: list[int]) -> dict[int, dict[str, float]]:
-    """The usage metrics of DOMAIN.md straight from raw events, contracts and the catalog, in plain Python."""
+    """The usage metrics (docs/concepts/usage.md) from raw events, contracts and the catalog, in plain Python."""
     events = [
         (account_id, user_id, name, occurred_at.astimezone(UTC).date())
         for account_id, user_id, name, occurred_at in UsageEvent.objects.values_list(

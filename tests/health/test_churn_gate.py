@@ -1,4 +1,4 @@
-"""The churn model quality gate (DOMAIN.md, "Settled edge cases"): a learned model is used only when its
+"""The churn model quality gate (docs/concepts/churn-risk.md): a learned model is used only when its
 time-ordered backtest shows skill; otherwise risk comes from the health fallback, the card says which test failed,
 and every page showing risk says so. Probabilities stay within 1%-99%."""
 

@@ -1,5 +1,5 @@
-"""DOMAIN.md's settled edge cases on the night: short terms, a missing rate, band edges, point in time, and a night
-that never dies of one account."""
+"""The settled edge cases (docs/concepts) on the night: short terms, a missing rate, band edges, point in time,
+and a night that never dies of one account."""
 
 import datetime as dt
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Retention, waterfall and CLV on hand-computed examples (DOMAIN.md, "Retention" and "Renewals and value")."""
+"""Retention, waterfall and CLV on hand-computed examples (docs/concepts/retention.md)."""
 
 import datetime as dt
 from decimal import Decimal

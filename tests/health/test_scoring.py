@@ -1,4 +1,4 @@
-"""The health arithmetic of DOMAIN.md on hand-computed examples."""
+"""The health arithmetic of docs/concepts/health-score.md on hand-computed examples."""
 
 import math
 

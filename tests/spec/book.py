@@ -1,4 +1,4 @@
-"""A small deterministic book for the conformance suite: every case DOMAIN.md settles, written with plain model
+"""A small deterministic book for the conformance suite: every edge case docs/concepts settles, written with plain model
 creates (raw facts only; the rollups are then rebuilt from the raw events, as after an import).
 
 Exchange rates (reporting currency USD): EUR 1.10 from 2022-12-01, 1.20 from 2024-04-01 and 1.30 from 2024-07-01

@@ -1,4 +1,4 @@
-"""An independent reference implementation of ../shared/DOMAIN.md over the raw tables, in exact arithmetic.
+"""An independent reference implementation of the rules in docs/concepts over the raw tables, in exact arithmetic.
 
 It reads raw rows with ``.values()`` (contracts, exchange rates, activities, contacts, raw usage events, the
 feature catalog, survey answers, published scorecard definitions) and never calls the project's selectors,

@@ -1,4 +1,4 @@
-"""DOMAIN.md's settled edge cases, each on its own accounts added to the book for one night (rolled back after
+"""The settled edge cases (docs/concepts), each on its own accounts added to the book for one night (rolled back after
 each test): short terms refused, a missing exchange rate, money rounded once, sponsor engagement from dated
 records, a score that shows 40 never being red, and a past night recomputed after later data arrived."""
 

@@ -1,4 +1,4 @@
-"""One date per page, one function per number (DOMAIN.md, "One date per page", "A missing exchange rate"): an
+"""One date per page, one function per number (docs/concepts/point-in-time.md): an
 account's ACV, health, band, risk and CLV are the same on the portfolio row, the account page, the renewals row,
 the API and the CSV export, for the latest night and for a night picked with ``?as_of=``; an account whose ACV is
 N/A shows why on every surface and never breaks a page; every total says what it leaves out."""

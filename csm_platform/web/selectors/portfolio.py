@@ -98,7 +98,7 @@ def portfolio_list(
 
 
 def at_risk() -> Q:
-    """DOMAIN.md: an account is at risk when its health is red or its churn risk is high."""
+    """docs/concepts/renewals-and-value.md: an account is at risk when its health is red or its churn risk is high."""
     return Q(band=AccountSnapshot.Band.RED) | Q(risk_band=AccountSnapshot.RiskBand.HIGH)
 
 

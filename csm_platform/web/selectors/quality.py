@@ -1,7 +1,7 @@
 """Data quality on the pages: why an account's ACV is N/A (its snapshot's ``problems``), what a total leaves out
 (``AcvBook.excluded``, ``RevenueSnapshot.excluded``, or the snapshots of the rows summed), and the open problems
-of every account's latest snapshot for the status page. DOMAIN.md, "A missing exchange rate": never 0, never an
-exception, and every total says what it leaves out."""
+of every account's latest snapshot for the status page. A missing rate (docs/concepts/contract-value.md): never 0,
+never an exception, and every total says what it leaves out."""
 
 import datetime as dt
 from collections.abc import Iterable

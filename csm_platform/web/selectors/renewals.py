@@ -1,8 +1,8 @@
-"""Renewals (DOMAIN.md, "Renewals"): upcoming and recent contract ends, each in one state — open (ends today or
-later, no successor), renewed (a successor contract exists) or churned (ended, no successor) — with the account's
-health and churn risk from the snapshot on the evaluation date, the contract's ACV at that date's exchange rates,
-the expected renewal value ACV × (1 − p) of the open ones, the AE's forecast (category, amount, next step), and
-totals per state and per forecast category.
+"""Renewals (docs/concepts/renewals-and-value.md): upcoming and recent contract ends, each in one state — open (ends
+today or later, no successor), renewed (a successor contract exists) or churned (ended, no successor) — with the
+account's health and churn risk from the snapshot on the evaluation date, the contract's ACV at that date's exchange
+rates, the expected renewal value ACV × (1 − p) of the open ones, the AE's forecast (category, amount, next step),
+and totals per state and per forecast category.
 
 A successor belongs to the renewal decision, not to one contract: the contracts of an account that end on the same
 day are decided together (a co-termed expansion renews or churns with the contract it extends), so two contracts of
