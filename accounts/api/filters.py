@@ -6,6 +6,8 @@ import datetime as dt
 import django_filters
 from django.db.models import Q, QuerySet
 
+from csm_platform.validation import UtcIsoDateTimeFilter
+
 from ..models import Account, Contact, Contract, UsageEvent
 from ..selectors import contracts_live_on
 
@@ -74,8 +76,8 @@ class ContractFilterSet(django_filters.FilterSet):
 
 class UsageEventFilterSet(django_filters.FilterSet):
     account = django_filters.ModelChoiceFilter(queryset=visible_accounts)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", label="At or after")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", label="Before")
+    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", label="At or after")
+    occurred_before = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", label="Before")
     source = django_filters.CharFilter(field_name="source__name", label="Source name")
 
     class Meta:

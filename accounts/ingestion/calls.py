@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from accounts.models import Account, Contact, UsageEvent
+from csm_platform.validation import has_nul, moment_checked
 
 MAX_CALL_BYTES = 32 * 1024
 MAX_FUTURE = dt.timedelta(hours=24)
@@ -81,7 +82,7 @@ def call_parse(message: object, *, index: int, received_at: dt.datetime, sent_at
         raise InvalidCall("numbers must be finite and values plain JSON") from None
     if size > MAX_CALL_BYTES:
         raise BatchRejected("call_too_large", f"call {index} is {size} bytes; a call may have at most 32 KB")
-    if "\\u0000" in text and _has_nul(message):
+    if "\\u0000" in text and has_nul(message):
         raise InvalidCall("text must not contain NUL characters")
 
     kind = message.get("type")
@@ -149,16 +150,19 @@ def _occurred_at(message: dict, *, received_at: dt.datetime, sent_at: dt.datetim
 
 
 def parse_time(value: object, name: str) -> dt.datetime | None:
-    """An ISO 8601 time (UTC when it has no offset), None when absent."""
+    """An ISO 8601 time (UTC when it has no offset) converted to UTC, None when absent."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidCall(f"{name} must be an ISO 8601 time string")
     try:
         parsed = dt.datetime.fromisoformat(value)
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise InvalidCall(f"{name} is not an ISO 8601 time") from None
+    try:
+        return moment_checked(parsed)
+    except ValidationError as error:
+        raise InvalidCall(f"{name}: {error.messages[0]}") from None
 
 
 def _text(value: object, name: str, max_length: int) -> str:
@@ -179,17 +183,6 @@ def _object(value: object, name: str) -> dict:
     if not isinstance(value, dict):
         raise InvalidCall(f"{name} must be a JSON object")
     return value
-
-
-def _has_nul(value: object) -> bool:
-    """Whether a NUL character is in any string of ``value`` (PostgreSQL text and jsonb refuse it)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def _string_trait(traits: dict, name: str, max_length: int) -> str | None:

@@ -1,11 +1,13 @@
 import django_filters
 
+from csm_platform.validation import UtcIsoDateTimeFilter
+
 from ..models import SurveyResponse
 
 
 class SurveyResponseFilterSet(django_filters.FilterSet):
-    responded_after = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
-    responded_before = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="lt")
+    responded_after = UtcIsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
+    responded_before = UtcIsoDateTimeFilter(field_name="responded_at", lookup_expr="lt")
 
     class Meta:
         model = SurveyResponse

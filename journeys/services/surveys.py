@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
 from csm_platform.dates import day_start
+from csm_platform.validation import moment_checked, text_checked
 
 from ..errors import JourneyError
 from ..models import Playbook, SurveyResponse
@@ -32,6 +33,7 @@ Kind = SurveyResponse.Kind
 KIND_ALIASES = {"nps": Kind.NPS, "csat": Kind.CSAT, "ces": Kind.CES, "customer_effort": Kind.CES, "effort": Kind.CES}
 CSV_REQUIRED = ("account", "kind", "score", "responded_at")
 CSV_OPTIONAL = ("contact_email", "comment", "external_id")
+TEXT_FIELDS = ("account", "kind", "score", "responded_at", "contact_email", "comment", "external_id")
 CSV_MAX_ROWS = 10_000
 TRACK_EVENT = "Survey Responded"
 EXTERNAL_ID_MAX = SurveyResponse._meta.get_field("external_id").max_length
@@ -64,7 +66,7 @@ def _score(value: object, kind: str) -> int:
 
 
 def _moment(value: object, now: dt.datetime) -> dt.datetime:
-    """A datetime, or an ISO date/datetime string (a date is its first instant; no zone means UTC)."""
+    """A datetime, or an ISO date/datetime string (a date is its first instant; no zone means UTC), in UTC."""
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):
@@ -85,11 +87,23 @@ def _moment(value: object, now: dt.datetime) -> dt.datetime:
                     _("responded_at must be an ISO date or date-time, not %(value)r.") % {"value": value}
                 )
             moment = day_start(day)
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        moment = moment_checked(moment)
+    except ValidationError as error:
+        raise JourneyError(_("responded_at %(error)s") % {"error": error.messages[0]}) from None
     if moment > now + dt.timedelta(minutes=5):
         raise JourneyError(_("responded_at %(value)s is in the future.") % {"value": moment.isoformat()})
     return moment
+
+
+def _text_problem(row: dict) -> str | None:
+    """Why a row's text cannot be stored or looked up (a NUL character), None when it can."""
+    for name in TEXT_FIELDS:
+        try:
+            text_checked(str(row.get(name) or ""))
+        except ValidationError as error:
+            return f"{name}: {error.messages[0]}"
+    return None
 
 
 @dataclass
@@ -104,13 +118,16 @@ def _responses_build(
 ) -> tuple[list[SurveyResponse], list[tuple[int, str]]]:
     """Validate every row (keys: account_id or account [CRM id], kind, score, responded_at, and optionally contact_id,
     contact_email, comment, external_id) with one query for accounts and one for contacts. Returns the unsaved
-    answers and the errors as (row index, message); nothing is written."""
-    external_ids = {str(row["account"]).strip() for row in rows if row.get("account") not in (None, "")}
+    answers and the errors as (row index, message); nothing is written. A row whose text has a NUL character is
+    an error before any lookup (PostgreSQL refuses it even in a query)."""
+    refused = {index: problem for index, row in enumerate(rows) if (problem := _text_problem(row))}
+    readable = [row for index, row in enumerate(rows) if index not in refused]
+    external_ids = {str(row["account"]).strip() for row in readable if row.get("account") not in (None, "")}
     by_external_id = dict(Account.objects.filter(external_id__in=external_ids).values_list("external_id", "pk"))
-    account_ids = {row["account_id"] for row in rows if isinstance(row.get("account_id"), int)}
+    account_ids = {row["account_id"] for row in readable if isinstance(row.get("account_id"), int)}
     known_ids = set(Account.objects.filter(pk__in=account_ids).values_list("pk", flat=True))
-    emails = {str(row.get("contact_email") or "").strip().lower() for row in rows} - {""}
-    contact_ids = {row["contact_id"] for row in rows if isinstance(row.get("contact_id"), int)}
+    emails = {str(row.get("contact_email") or "").strip().lower() for row in readable} - {""}
+    contact_ids = {row["contact_id"] for row in readable if isinstance(row.get("contact_id"), int)}
     contacts = list(Contact.objects.filter(email__in=emails).values_list("pk", "account_id", "email")) + list(
         Contact.objects.filter(pk__in=contact_ids).values_list("pk", "account_id", "email")
     )
@@ -119,6 +136,9 @@ def _responses_build(
 
     built, errors, seen = [], [], set()
     for index, row in enumerate(rows):
+        if index in refused:
+            errors.append((index, refused[index]))
+            continue
         try:
             if row.get("account_id") is not None:
                 account_id = row["account_id"]
@@ -134,9 +154,7 @@ def _responses_build(
             email = str(row.get("contact_email") or "").strip().lower()
             if email:
                 try:
-                    if len(email) > EMAIL_MAX:
-                        raise ValidationError("too long")
-                    validate_email(email)
+                    validate_email(text_checked(email, max_length=EMAIL_MAX))
                 except ValidationError:
                     raise JourneyError(_("%(email)r is not an e-mail address.") % {"email": email}) from None
             contact_id = row.get("contact_id")
