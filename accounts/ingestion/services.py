@@ -46,6 +46,7 @@ from .auth import write_key_cache_clear, write_key_hash
 from .calls import (
     GROUP,
     IDENTIFY,
+    MESSAGE_ID_MAX,
     USAGE_KINDS,
     BatchRejected,
     Call,
@@ -55,6 +56,13 @@ from .calls import (
     contact_traits,
     parse_time,
 )
+
+# Bounded work per request: a batch has at most MAX_BATCH_CALLS calls (refused whole beyond, before any is read;
+# Segment's clients send batches of at most 500 KB, a few hundred calls), and an answer lists at most LISTED_MAX
+# errors and warnings in full, with each text at most TEXT_MAX characters; the other errors are counted by reason.
+MAX_BATCH_CALLS = 2_500
+LISTED_MAX = 50
+TEXT_MAX = 300
 
 REASON_UNKNOWN_GROUP = "groupId names no known account yet"
 REASON_UNGROUPED_USER = "user not grouped with an account yet"
@@ -84,14 +92,38 @@ TRACK_HANDLERS: dict[str, Callable[..., str | None]] = {}
 class IngestResult:
     """``accepted``: valid calls (duplicates and quarantined ones included); ``duplicates``: track/page/identify
     calls whose ``messageId`` was already stored; ``quarantined``: calls newly put in quarantine; ``released``:
-    quarantined calls this batch's group/identify calls attached; ``errors`` and ``warnings`` per call index."""
+    quarantined calls this batch's group/identify calls attached; ``errors``: the first ``LISTED_MAX`` invalid calls
+    (index, messageId, error) and ``error_counts`` all of them by error; ``warnings``: the first ``LISTED_MAX``
+    warnings (index, messageId, warning) and ``warnings_omitted`` how many more there were."""
 
     accepted: int = 0
     duplicates: int = 0
     quarantined: int = 0
     released: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    error_counts: dict[str, int] = field(default_factory=dict)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings_omitted: int = 0
+
+    def error_add(self, *, index: int, message_id: object, error: str) -> None:
+        self.error_counts[error] = self.error_counts.get(error, 0) + 1
+        if len(self.errors) < LISTED_MAX:
+            self.errors.append({"index": index, "messageId": _listed_id(message_id), "error": _shortened(error)})
+
+    def warning_add(self, *, index: int | None, message_id: str, warning: str) -> None:
+        if len(self.warnings) < LISTED_MAX:
+            self.warnings.append({"index": index, "messageId": message_id, "warning": _shortened(warning)})
+        else:
+            self.warnings_omitted += 1
+
+
+def _listed_id(message_id: object) -> str | None:
+    """The messageId of an invalid call as listed: a string of at most ``MESSAGE_ID_MAX`` characters, else None."""
+    return message_id if isinstance(message_id, str) and len(message_id) <= MESSAGE_ID_MAX else None
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 1] + "…"
 
 
 class _EventRow(NamedTuple):
@@ -112,7 +144,13 @@ class _EventRow(NamedTuple):
 def ingest_batch(*, source_id: int, messages: list, received_at: dt.datetime, sent_at: object = None) -> IngestResult:
     """Store a batch of Segment calls from ``source_id`` received at ``received_at`` (``sent_at``: the batch's
     ``sentAt``, for calls without their own). Invalid calls are listed in ``errors``, the valid ones stored, all in
-    one transaction. Raises ``BatchRejected`` (nothing stored) for a call over 32 KB or an invalid ``sentAt``."""
+    one transaction. Raises ``BatchRejected`` (nothing stored) for more than ``MAX_BATCH_CALLS`` calls (before any
+    is read), a call over 32 KB or an invalid ``sentAt``."""
+    if len(messages) > MAX_BATCH_CALLS:
+        raise BatchRejected(
+            "too_many_calls",
+            f"a batch may have at most {MAX_BATCH_CALLS:,} calls; this one has {len(messages):,}",
+        )
     received_at = received_at.astimezone(dt.UTC)
     try:
         batch_sent_at = parse_time(sent_at, "sentAt")
@@ -125,9 +163,7 @@ def ingest_batch(*, source_id: int, messages: list, received_at: dt.datetime, se
             calls.append(call_parse(message, index=index, received_at=received_at, sent_at=batch_sent_at))
         except InvalidCall as error:
             message_id = message.get("messageId") if isinstance(message, dict) else None
-            result.errors.append(
-                {"index": index, "messageId": message_id if isinstance(message_id, str) else None, "error": str(error)}
-            )
+            result.error_add(index=index, message_id=message_id, error=str(error))
     result.accepted = len(calls)
     if calls:
         with transaction.atomic():
@@ -206,9 +242,7 @@ def _track_handlers_run(stored: list[_EventRow], *, indexes: dict[str, int], res
         )
         if problem:
             transaction.savepoint_rollback(savepoint)
-            result.warnings.append(
-                {"index": indexes.get(row.message_id), "messageId": row.message_id, "warning": problem}
-            )
+            result.warning_add(index=indexes.get(row.message_id), message_id=row.message_id, warning=problem)
         else:
             transaction.savepoint_commit(savepoint)
 
@@ -239,10 +273,12 @@ def _people_store(
             change["account_id"] = accounts[c.group_id]["id"]
         elif c.group_id and c.user_id in contacts:
             problems.append(f"groupId {c.group_id!r} names no known account yet: the contact was not linked")
-        result.warnings += [{"index": c.index, "messageId": c.message_id, "warning": p} for p in problems]
+        for problem in problems:
+            result.warning_add(index=c.index, message_id=c.message_id, warning=problem)
     pending_users = _contacts_write(changes, contacts=contacts)
     pending = [c for c in people if c.kind == IDENTIFY and c.user_id in pending_users]
-    result.warnings += [{"index": c.index, "messageId": c.message_id, "warning": WARNING_PENDING} for c in pending]
+    for c in pending:
+        result.warning_add(index=c.index, message_id=c.message_id, warning=WARNING_PENDING)
     return grouped_account_ids, set(changes) - pending_users, pending
 
 

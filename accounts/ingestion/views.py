@@ -1,16 +1,21 @@
 """The Segment HTTP Tracking API: ``POST /v1/batch``, ``/v1/track``, ``/v1/identify``, ``/v1/group``, ``/v1/page``,
 ``/v1/screen``.
 
-Each request is read (at most 500 KB, gzip accepted), authenticated (HTTP Basic with the write key as user name,
-or ``writeKey`` in the body), rate limited per key, and handed to ``ingest_batch``. Answers are JSON:
+Each request is read (at most 500 KB, gzip accepted; a chunked body without ``Content-Length`` too), authenticated
+(HTTP Basic with the write key as user name, or ``writeKey`` in the body), rate limited per key, and handed to
+``ingest_batch``. The work and the answer are bounded whatever the body inflates to: at most 500 KB is read or
+decompressed, a batch has at most ``MAX_BATCH_CALLS`` calls, and the answer lists at most ``LISTED_MAX`` errors
+and warnings. Answers are JSON:
 
 - 200 ``{"success": true, "accepted", "duplicates", "quarantined", "released", "errors": [{"index", "messageId",
-  "error"}], "warnings": [...]}`` for a well-formed request, even when some calls are invalid (they are listed;
-  the valid ones are stored): the official clients retry anything else, which would resend the valid calls.
+  "error"}], "error_counts": {error: n}, "warnings": [{"index", "messageId", "warning"}], "warnings_omitted"}``
+  for a well-formed request, even when some calls are invalid (the first ones are listed, all are counted; the
+  valid ones are stored): the official clients retry anything else, which would resend the valid calls.
 - 400 ``{"success": false, "code", "error"}``: invalid JSON, not an object, ``batch`` not a list, body over
-  500 KB (before or after gzip), a call over 32 KB, an invalid ``sentAt``.
-- 401 missing, unknown or revoked key; 405 not a POST; 415 a ``Content-Encoding`` other than gzip;
-  429 over the key's rate (``INGEST_RATE_LIMIT_PER_SECOND``), with ``Retry-After`` in seconds.
+  500 KB (before or after gzip), more than ``MAX_BATCH_CALLS`` calls, a call over 32 KB, an invalid ``sentAt``.
+- 401 missing, unknown or revoked key; 405 not a POST; 411 a chunked body the server does not end (Django's
+  development server; gunicorn does); 415 a ``Content-Encoding`` other than gzip; 429 over the key's rate
+  (``INGEST_RATE_LIMIT_PER_SECOND``), with ``Retry-After`` in seconds.
 """
 
 import base64
@@ -92,7 +97,7 @@ def _authenticate(key: object) -> WriteKeyIdentity:
 
 def _body(request: HttpRequest) -> dict:
     """The request's JSON object: at most 500 KB, decompressed first when gzip-encoded."""
-    raw = request.read(MAX_BODY_BYTES + 1)
+    raw = _raw_body(request)
     if len(raw) > MAX_BODY_BYTES:
         raise _Refused(400, "body_too_large", "the body may have at most 500 KB")
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
@@ -107,6 +112,23 @@ def _body(request: HttpRequest) -> dict:
     if not isinstance(body, dict):
         raise _Refused(400, "invalid_body", "the body must be a JSON object")
     return body
+
+
+def _raw_body(request: HttpRequest) -> bytes:
+    """At most ``MAX_BODY_BYTES`` + 1 bytes of the body. Django reads a body without ``Content-Length`` as empty;
+    a chunked one is then read from the server's stream, which gunicorn decodes and ends (``wsgi.input_terminated``).
+    Under ASGI (no ``wsgi.input``) Django has the whole body already."""
+    stream = request.META.get("wsgi.input")
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if not chunked or stream is None or request.META.get("CONTENT_LENGTH"):
+        return request.read(MAX_BODY_BYTES + 1)
+    if not request.META.get("wsgi.input_terminated"):
+        raise _Refused(411, "length_required", "this server cannot read a chunked body: send a Content-Length")
+    chunks, size = [], 0
+    while size <= MAX_BODY_BYTES and (chunk := stream.read(MAX_BODY_BYTES + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _refuse_constant(name: str):
