@@ -175,3 +175,56 @@ def test_account_queries_do_not_grow_with_accounts(client, alice, accounts, djan
     with django_assert_num_queries(ACCOUNT_QUERIES):
         response = client.get(f"/accounts/{book_accounts[0].pk}/")
     assert response.status_code == 200
+
+
+@pytest.fixture
+def carol(alpha_team):
+    """Alice's teammate: a CSM of the same team, who may read but not change alice's accounts."""
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(username="carol", roles=[Role.CSM], team=alpha_team)
+
+
+def test_a_csm_cannot_log_on_a_teammates_account(client, alice, carol):
+    (account,) = book(n=1, owner=alice)
+    client.force_login(carol)
+    response = client.post(
+        f"/accounts/{account.pk}/activities/", {"kind": "call", "occurred_at": "2024-07-01T08:00", "subject": "Hi"}
+    )
+    assert response.status_code == 403
+    assert not Activity.objects.filter(account=account).exists()
+    assert client.get(f"/accounts/{account.pk}/").context["form"] is None
+
+
+@pytest.mark.parametrize(("days_before", "engaged"), [(89, True), (90, False)])
+def test_the_sponsor_window_is_the_90_days_up_to_the_night(client, edna, alice, days_before, engaged):
+    """(as_of − 90, as_of]: a touch with the sponsor 89 days before the night counts, 90 days before does not; the
+    block reads the night, not today (a day later)."""
+    (account,) = book(n=1, owner=alice)
+    sponsor = ContactFactory(account=account, is_executive_sponsor=True)
+    ActivityFactory(
+        account=account,
+        contact=sponsor,
+        author=alice,
+        kind=Activity.Kind.CALL,
+        occurred_at=at(AS_OF - dt.timedelta(days=days_before), 18),
+    )
+    client.force_login(edna)
+    page = client.get(f"/accounts/{account.pk}/").context["page"]
+    assert page.contacts.sponsor_engaged is engaged
+
+
+def test_a_scorecards_own_bands_band_the_score(client, edna, account):
+    """The account scores 63: yellow by the default bands, red once its scorecard says red below 65."""
+    from health.models import Scorecard
+    from health.services import scorecard_publish
+
+    scorecard = Scorecard.objects.get(segment="")
+    Scorecard.objects.filter(pk=scorecard.pk).update(red_below=65, green_from=90)
+    scorecard_publish(scorecard_id=scorecard.pk)
+    recompute(as_of=AS_OF)
+    client.force_login(edna)
+    response = client.get(f"/accounts/{account.pk}/")
+    assert (response.context["account"].health, response.context["account"].band) == (63, "red")
+    assert '<span class="band band-red" title="Health band: Red">63</span>' in response.content.decode()

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from health.models import RevenueSnapshot
-from tests.factories import ContractFactory
+from health.models import AccountSnapshot, RevenueSnapshot
+from tests.factories import AccountFactory, ContractFactory
 from tests.web.conftest import AS_OF, TODAY, book, open_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
@@ -132,3 +132,17 @@ def test_leadership_queries_do_not_grow_with_accounts(
     with django_assert_num_queries(43):
         response = client.get("/leadership/")
     assert response.status_code == 200
+
+
+def test_a_zero_value_contract_a_year_ago_is_not_in_the_retention_cohort(client, edna, alice):
+    """Cohort = accounts with ACV > 0 a year before: a live 0-value contract (a pilot) then, and nothing now, is no
+    churned logo; the one account with ACV then kept it: NRR and GRR 100%, logo churn 0 — for the book and for
+    alice's row."""
+    kept, pilot = AccountFactory(owner=alice), AccountFactory(owner=alice)
+    ContractFactory(account=kept, start_date=dt.date(2023, 1, 1), end_date=dt.date(2025, 12, 31), recurring_tcv=36000)
+    ContractFactory(account=pilot, start_date=dt.date(2023, 6, 1), end_date=dt.date(2023, 12, 31), recurring_tcv=0)
+    AccountSnapshot.objects.create(account=kept, as_of=AS_OF, acv=Decimal("12000.00"))
+    client.force_login(edna)
+    page = client.get("/leadership/").context["page"]
+    for retention in (page.revenue.retention, page.csms[0].retention):
+        assert (retention.cohort, retention.nrr, retention.grr, retention.logo_churn) == (1, 1.0, 1.0, 0.0)

@@ -2,14 +2,17 @@
 (AE, manager, admin only) with its history, CSV export, pinned queries."""
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from csm_platform.web.models import RenewalForecast, RenewalForecastChange
-from tests.factories import UserFactory
-from tests.web.conftest import TODAY, book
+from health.models import AccountSnapshot
+from tests.factories import AccountFactory, ContractFactory, UserFactory
+from tests.web.conftest import AS_OF, TODAY, book
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -133,3 +136,104 @@ def test_renewals_queries_do_not_grow_with_accounts(client, andy, alice, account
     with django_assert_num_queries(11):
         response = client.get(f"/renewals/?account_executive={andy.pk}&window=180")
     assert response.status_code == 200
+
+
+@pytest.fixture
+def decisions(alice, andy):
+    """2024-Q3: a contract renewed by its successor with a co-termed expansion (both renewed), one that ends on
+    07-15 without a successor (churned once that day has passed), and an open one; each account scored on AS_OF."""
+    renewed, churned, still_open = (
+        AccountFactory(name=name, owner=alice, account_executive=andy) for name in ("Renewed", "Churned", "Open")
+    )
+    main = ContractFactory(
+        account=renewed, start_date=dt.date(2023, 7, 31), end_date=dt.date(2024, 7, 30), recurring_tcv=12000
+    )
+    ContractFactory(
+        account=renewed,
+        kind="expansion",
+        start_date=dt.date(2024, 1, 31),
+        end_date=dt.date(2024, 7, 30),
+        recurring_tcv=3000,
+    )
+    ContractFactory(
+        account=renewed,
+        kind="renewal",
+        renews=main,
+        start_date=dt.date(2024, 7, 31),
+        end_date=dt.date(2025, 7, 30),
+        recurring_tcv=18000,
+    )
+    ContractFactory(
+        account=churned, start_date=dt.date(2023, 7, 16), end_date=dt.date(2024, 7, 15), recurring_tcv=24000
+    )
+    ContractFactory(
+        account=still_open, start_date=dt.date(2023, 10, 1), end_date=dt.date(2024, 9, 30), recurring_tcv=36000
+    )
+    AccountSnapshot.objects.bulk_create(
+        AccountSnapshot(account=a, as_of=AS_OF, acv=Decimal(0), churn_probability=0.25, risk_band="medium")
+        for a in (renewed, churned, still_open)
+    )
+    return renewed, churned, still_open
+
+
+def test_renewal_states_and_their_totals(client, andy, decisions):
+    renewed, churned, still_open = decisions
+    with time_machine.travel(dt.datetime(2024, 8, 15, 9, tzinfo=dt.UTC), tick=False):
+        client.force_login(andy)
+        response = client.get("/renewals/?quarter=2024-Q3")
+        only_renewed = client.get("/renewals/?quarter=2024-Q3&state=renewed")
+    by_state = [row.record for row in response.context["table"].rows]
+    assert {(r.account.name, r.contract.end_date, r.state) for r in by_state} == {
+        ("Renewed", dt.date(2024, 7, 30), "renewed"),
+        ("Churned", dt.date(2024, 7, 15), "churned"),
+        ("Open", dt.date(2024, 9, 30), "open"),
+    }
+    # The main contract and its co-termed expansion end together: one decision, one outcome for both.
+    assert sorted(r.state for r in by_state if r.account == renewed) == ["renewed", "renewed"]
+    assert sorted(r.state for r in by_state) == ["churned", "open", "renewed", "renewed"]
+    assert all(r.expected is None for r in by_state if r.state != "open")
+    totals = {total.key: total for total in response.context["totals"].states}
+    # Up for renewal: the open contract only (36,000), expected 36,000 × 0.75; renewed 12,000 + the six-month
+    # expansion's 6,000 a year, undiscounted.
+    assert (totals["open"].contracts, totals["open"].acv, totals["open"].expected) == (
+        1,
+        Decimal("36000.00"),
+        Decimal("27000.00"),
+    )
+    assert (totals["renewed"].contracts, totals["renewed"].acv, totals["renewed"].expected) == (
+        2,
+        Decimal("18000.00"),
+        None,
+    )
+    assert (totals["churned"].contracts, totals["churned"].acv) == (1, Decimal("24000.00"))
+    assert sum(total.contracts for total in response.context["totals"].categories) == 1
+    assert {row.record.state for row in only_renewed.context["table"].rows} == {"renewed"}
+
+
+def test_a_forecast_has_an_amount_and_a_next_step_and_only_open_renewals_take_one(client, andy, decisions):
+    renewed, _churned, still_open = decisions
+    open_contract = still_open.contracts.get()
+    client.force_login(andy)
+    form = client.get(f"/renewals/{open_contract.pk}/forecast/").context["form"]
+    assert form.initial["amount"] == Decimal("27000.00")  # the expected value, ACV × (1 − p)
+    page = client.get(f"/renewals/{open_contract.pk}/forecast/").content.decode()
+    assert 'id="forecast-acv">USD 36,000' in page and "25%" in page
+    response = client.post(
+        f"/renewals/{open_contract.pk}/forecast/",
+        {"category": "probable", "amount": "30000", "next_step": "Send the order form", "note": ""},
+    )
+    assert response.status_code == 302
+    forecast = RenewalForecast.objects.get(contract=open_contract)
+    assert (forecast.amount, forecast.next_step) == (Decimal("30000.00"), "Send the order form")
+    api = {row["account"]: row for row in client.get("/api/renewals/?quarter=2024-Q3").json()["results"]}
+    assert (api["Open"]["category"], api["Open"]["amount"], api["Open"]["next_step"]) == (
+        "probable",
+        "30000.00",
+        "Send the order form",
+    )
+    assert (api["Open"]["state"], api["Open"]["expected"]) == ("open", "27000.00")
+    decided = renewed.contracts.get(end_date=dt.date(2024, 7, 30), kind="new")
+    refused = client.post(f"/renewals/{decided.pk}/forecast/", {"category": "commit"})
+    assert refused.status_code == 400
+    assert not RenewalForecast.objects.filter(contract=decided).exists()
+    assert client.get(f"/renewals/{decided.pk}/forecast/").context["form"] is None

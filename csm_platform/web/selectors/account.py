@@ -54,9 +54,7 @@ def account_snapshot(*, account_id: int, as_of: dt.date | None) -> AccountSnapsh
 
 @dataclass(frozen=True)
 class GroupArr:
-    arr: (
-        Decimal | None
-    )  # Σ ACV of the account and its subsidiaries on the snapshot date (N/A ones left out; all N/A: None)
+    arr: Decimal | None  # Σ ACV of the account and its subsidiaries that night (N/A left out; all N/A: None)
     subsidiaries: int
     excluded: Exclusions  # the group's accounts whose ACV is N/A
 
