@@ -29,3 +29,13 @@ def test_no_events_and_mismatched_inputs():
     assert survival_quantile([], 0.5) is None
     with pytest.raises(ValueError, match="same length"):
         kaplan_meier([1], [True, False])
+
+
+def test_fewer_than_five_accounts_are_too_few_to_compare():
+    from journeys.selectors.journey import KaplanMeierSummary
+    from journeys.stats import MIN_SAMPLE, too_few
+
+    assert (too_few(MIN_SAMPLE - 1), too_few(MIN_SAMPLE)) == (True, False)
+    one = KaplanMeierSummary(median=1084, p90=None, reached=1, censored=0)
+    assert (one.n, one.too_few) == (1, True)
+    assert KaplanMeierSummary(median=30, p90=60, reached=3, censored=2).too_few is False

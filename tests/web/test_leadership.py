@@ -8,7 +8,7 @@ import pytest
 
 from health.models import AccountSnapshot, RevenueSnapshot
 from tests.factories import AccountFactory, ContractFactory
-from tests.web.conftest import AS_OF, TODAY, book, open_task
+from tests.web.conftest import AS_OF, TODAY, book, open_task, stage_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -146,3 +146,13 @@ def test_a_zero_value_contract_a_year_ago_is_not_in_the_retention_cohort(client,
     page = client.get("/leadership/").context["page"]
     for retention in (page.revenue.retention, page.csms[0].retention):
         assert (retention.cohort, retention.nrr, retention.grr, retention.logo_churn) == (1, 1.0, 1.0, 0.0)
+
+
+def test_a_time_to_value_median_of_one_account_is_marked_too_few(client, edna, alice):
+    (account,) = book(n=1, owner=alice)
+    stage_of([account], "Adoption")
+    client.force_login(edna)
+    response = client.get("/leadership/")
+    (row,) = response.context["page"].time_to_value
+    assert row.summary.n == 1 and row.summary.too_few
+    assert "(n = 1, too few to compare)" in response.content.decode()
