@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from accounts.ingestion.services import write_key_create
 from accounts.models import UsageEvent
 from csm_platform.validation import has_nul, moment_checked, text_checked
+from csm_platform.web.exports import neutralise
 from journeys.models import SurveyResponse
 from tests.factories import AccountFactory, SourceFactory, SurveyResponseFactory, UsageEventFactory
 
@@ -192,3 +193,12 @@ def test_tracking_call_times_outside_the_years_1_to_9999_in_utc_are_call_errors(
         }
     ]
     assert not UsageEvent.objects.exists()
+
+
+# CSV exports ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "＝", "＋", "－", "＠"])
+def test_a_csv_export_cell_starting_like_a_formula_is_neutralised_full_width_too(prefix):
+    # A spreadsheet may read a full-width sign (U+FF1D, U+FF0B, U+FF0D, U+FF20) as the ASCII one.
+    assert neutralise(f'{prefix}HYPERLINK("http://x.example")') == f'\'{prefix}HYPERLINK("http://x.example")'

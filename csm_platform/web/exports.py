@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.http import HttpResponse
 
 # A cell a spreadsheet would read as a formula (or a command) starts with one of these: prefix a quote (OWASP).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")  # full-width signs too
 
 
 def neutralise(value) -> str | int | float | Decimal:
