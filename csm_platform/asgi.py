@@ -1,7 +1,9 @@
 """
-ASGI config for csm_platform project.
+ASGI config for csm_platform project: the entry point of a server (gunicorn ``csm_platform.asgi:application``).
 
-It exposes the ASGI callable as a module-level variable named ``application``.
+It exposes the ASGI callable as a module-level variable named ``application``. Without ``DJANGO_SETTINGS_MODULE``
+it serves the production settings (no debug, secrets required), never the local ones; ``manage.py`` keeps the
+local default for a laptop.
 
 For more information on this file, see
 https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
@@ -11,6 +13,6 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csm_platform.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csm_platform.settings.production")
 
 application = get_asgi_application()

@@ -6,7 +6,9 @@ from celery import Celery
 from celery.schedules import crontab
 from celery.signals import worker_ready
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csm_platform.settings.local")
+# Imported first by every entry point (this package's __init__): a worker, beat or server started without
+# DJANGO_SETTINGS_MODULE runs the production settings, never the local ones; manage.py defaults to local itself.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csm_platform.settings.production")
 
 app = Celery("csm_platform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
