@@ -69,8 +69,9 @@ class ScorecardVersion(models.Model):
         return f"{self.scorecard.name} v{self.version}"
 
 
-class AccountSnapshot(models.Model):
-    """One account on one evaluation date: ACV, health with its receipt, churn risk with its drivers."""
+class AccountFigures(models.Model):
+    """What is computed for one account on one evaluation date: ACV, health with its receipt, churn risk with its
+    drivers, and the data-quality problems that left a figure N/A."""
 
     class Band(models.TextChoices):
         RED = "red", _("Red")
@@ -83,7 +84,6 @@ class AccountSnapshot(models.Model):
         MEDIUM = "medium", _("Medium")
         LOW = "low", _("Low")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="snapshots")
     as_of = models.DateField()
     acv = models.DecimalField(
         **MONEY,
@@ -118,6 +118,15 @@ class AccountSnapshot(models.Model):
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        abstract = True
+
+
+class AccountSnapshot(AccountFigures):
+    """One account on one night: the reproducible record that history, trends and attribution read."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="snapshots")
+
+    class Meta:
         ordering = ["-as_of", "account"]
         constraints = [
             models.UniqueConstraint(fields=["account", "as_of"], name="account_snapshot_once_per_day"),
@@ -134,6 +143,20 @@ class AccountSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} on {self.as_of:%Y-%m-%d}"
+
+
+class AccountCurrent(AccountFigures):
+    """An account's figures refreshed during the day after its data changed (as of today, at ``computed_at``):
+    shown as the current value and labelled so. The night's snapshot stays the record."""
+
+    account = models.OneToOneField(Account, primary_key=True, on_delete=models.CASCADE, related_name="current")
+
+    class Meta:
+        verbose_name = _("current figures")
+        verbose_name_plural = _("current figures")
+
+    def __str__(self) -> str:
+        return f"{self.account} at {self.computed_at:%Y-%m-%d %H:%M}"
 
 
 class DataQualityProblem(AccountSnapshot):

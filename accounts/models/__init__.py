@@ -1,4 +1,16 @@
-from .core import MONEY, Account, Activity, Contact, ContactEngagement, Contract, Currency, ExchangeRate, Team, User
+from .core import (
+    MONEY,
+    Account,
+    Activity,
+    ChangedAccount,
+    Contact,
+    ContactEngagement,
+    Contract,
+    Currency,
+    ExchangeRate,
+    Team,
+    User,
+)
 from .usage import (
     AccountFeatureUsage,
     AccountUserUsage,
@@ -19,6 +31,7 @@ __all__ = [
     "AccountFeatureUsage",
     "AccountUserUsage",
     "Activity",
+    "ChangedAccount",
     "Contact",
     "ContactEngagement",
     "Contract",

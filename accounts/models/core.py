@@ -144,6 +144,17 @@ class Contact(models.Model):
         return [str(label) for flag, label in flags if flag]
 
 
+class ChangedAccount(models.Model):
+    """An account whose data (events, contracts, contacts, touches, survey answers) changed since its figures were
+    last refreshed: the set the intra-day refresh drains. ``changed_at`` is the first change not refreshed yet."""
+
+    account = models.OneToOneField(Account, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.account_id} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
 class ContactEngagement(models.Model):
     """A dated engagement with a contact outside the timeline's touches (a reply, an event attended, a date
     entered by hand). Never overwritten: a night for d reads the records dated on or before d."""
