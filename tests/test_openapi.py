@@ -20,13 +20,15 @@ def test_schema_generates_valid_without_warnings(tmp_path):
         assert f"  {path}:" in text
 
 
-def test_schema_is_served(client):
+def test_schema_is_served(client, edna):
+    client.force_login(edna)
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "CSM Platform API"
 
 
-def test_docs_page_uses_only_our_static_files(client):
+def test_docs_page_uses_only_our_static_files(client, edna):
+    client.force_login(edna)
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
