@@ -1,19 +1,20 @@
 """Writes of the accounts app."""
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fnmatch import fnmatch
 
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .ingestion.services import BatchRejected, ingest_batch
-from .models import Account, Activity, Contact, ContactEngagement, Contract, Source, UsageEvent
+from .managers import UNSET, assignment_errors
+from .models import Account, Activity, ChangedAccount, Contact, ContactEngagement, Contract, Source, UsageEvent
 from .roles import ROLE_PERMISSIONS
 from .selectors import MIN_TERM_DAYS
 
@@ -55,7 +56,7 @@ def activity_create(
     """Put a touch on the account's timeline (other apps log stage changes and finished tasks through here)."""
     if occurred_at.tzinfo is None:
         raise ValueError("occurred_at must be timezone-aware")
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         account_id=account_id,
         kind=kind,
         author_id=author_id,
@@ -63,6 +64,31 @@ def activity_create(
         subject=subject[: Activity._meta.get_field("subject").max_length],
         body=body,
         contact_id=contact_id,
+    )
+    accounts_mark_changed(account_ids=[account_id])
+    return activity
+
+
+def changed_accounts_claim(*, limit: int) -> list[tuple[int, dt.datetime]]:
+    """Take up to ``limit`` accounts off the changed set, oldest change first, skipping rows another refresh holds:
+    (account, first change). Call it inside the transaction that refreshes them, so that a failure puts them back
+    and a change arriving meanwhile waits for the commit and is claimed by the next refresh."""
+    claimed = list(
+        ChangedAccount.objects.select_for_update(skip_locked=True)
+        .order_by("changed_at", "account_id")
+        .values_list("account_id", "changed_at")[:limit]
+    )
+    ChangedAccount.objects.filter(account_id__in=[account_id for account_id, _ in claimed]).delete()
+    return claimed
+
+
+def accounts_mark_changed(*, account_ids: Iterable[int]) -> None:
+    """Put accounts whose data changed in the set the intra-day refresh drains (an account already there keeps
+    its first change's time)."""
+    now = timezone.now()
+    ChangedAccount.objects.bulk_create(
+        [ChangedAccount(account_id=account_id, changed_at=now) for account_id in set(account_ids)],
+        ignore_conflicts=True,
     )
 
 
@@ -79,9 +105,12 @@ def account_create(*, data: dict) -> Account:
     return _validated_save(Account(**data), errors=_account_errors)
 
 
+@transaction.atomic
 def account_update(*, account: Account, data: dict) -> Account:
     """Change the fields of ``data`` on ``account``."""
-    return _validated_save(_assigned(account, data), errors=_account_errors, fields=[*data, "updated_at"])
+    account = _validated_save(_assigned(account, data), errors=_account_errors, fields=[*data, "updated_at"])
+    accounts_mark_changed(account_ids=[account.pk])
+    return account
 
 
 @transaction.atomic
@@ -89,6 +118,7 @@ def contact_create(*, data: dict) -> Contact:
     """Create a contact; a ``last_engaged_at`` is also recorded as a dated engagement."""
     contact = _validated_save(Contact(**data), errors=_contact_errors)
     contact_engagement_record(contact=contact)
+    accounts_mark_changed(account_ids=[contact.account_id])
     return contact
 
 
@@ -96,9 +126,11 @@ def contact_create(*, data: dict) -> Contact:
 def contact_update(*, contact: Contact, data: dict) -> Contact:
     """Change the fields of ``data`` on ``contact`` (a new ``account`` moves the person to it); a new
     ``last_engaged_at`` is also recorded as a dated engagement."""
+    previous_account_id = Contact.objects.filter(pk=contact.pk).values_list("account_id", flat=True).first()
     contact = _validated_save(_assigned(contact, data), errors=_contact_errors, fields=list(data))
     if "last_engaged_at" in data:
         contact_engagement_record(contact=contact)
+    accounts_mark_changed(account_ids={contact.account_id, previous_account_id} - {None})
     return contact
 
 
@@ -109,16 +141,22 @@ def contact_engagement_record(*, contact: Contact) -> None:
         ContactEngagement.objects.get_or_create(contact=contact, engaged_at=contact.last_engaged_at)
 
 
+@transaction.atomic
 def contract_create(*, data: dict) -> Contract:
     """Create a contract."""
-    return _validated_save(Contract(**data), errors=_contract_errors)
+    contract = _validated_save(Contract(**data), errors=_contract_errors)
+    accounts_mark_changed(account_ids=[contract.account_id])
+    return contract
 
 
 def contract_update(*, contract: Contract, data: dict) -> Contract:
     """Change the fields of ``data`` on ``contract``; a contract never moves to another account."""
     if "account" in data and data["account"].pk != contract.account_id:
         raise ValidationError({"account": _("A contract cannot move to another account.")})
-    return _validated_save(_assigned(contract, data), errors=_contract_errors, fields=list(data))
+    with transaction.atomic():
+        contract = _validated_save(_assigned(contract, data), errors=_contract_errors, fields=list(data))
+        accounts_mark_changed(account_ids=[contract.account_id])
+    return contract
 
 
 def usage_event_create(
@@ -243,4 +281,71 @@ def activities_create(*, activities: list[dict]) -> int:
     if any(row.occurred_at.tzinfo is None for row in rows):
         raise ValueError("occurred_at must be timezone-aware")
     Activity.objects.bulk_create(rows, batch_size=1000)
+    accounts_mark_changed(account_ids=[row.account_id for row in rows])
     return len(rows)
+
+
+# Assignment and the timeline's own writes (the pages call these) -------------------------------------------------
+
+
+@transaction.atomic
+def account_assign(*, user, account_ids: list[int], owner=UNSET, account_executive=UNSET) -> int:
+    """Give the accounts a new owner (CSM) and/or account executive, as ``user``: only accounts ``user`` may edit,
+    under the rules of ``assignment_errors``; all or none (a ValidationError says why). Saved one by one, so the
+    audit trail records each change. Returns how many accounts changed."""
+    wanted = set(account_ids)
+    accounts = list(Account.objects.editable_by(user).filter(pk__in=wanted).select_for_update().order_by("pk"))
+    if not wanted or len(accounts) != len(wanted):
+        raise ValidationError(_("You may not change %(n)d of these accounts.") % {"n": len(wanted) - len(accounts)})
+    assignments = {
+        name: value
+        for name, value in (("owner", owner), ("account_executive", account_executive))
+        if value is not UNSET
+    }
+    if not assignments:
+        raise ValidationError(_("Choose a CSM or an AE to assign."))
+    problems = {
+        text for account in accounts for text in assignment_errors(user=user, account=account, **assignments).values()
+    }
+    if problems:
+        raise ValidationError(sorted(problems))
+    changed = 0
+    for account in accounts:
+        data = {name: value for name, value in assignments.items() if getattr(account, name) != value}
+        if data:
+            account_update(account=account, data=data)
+            changed += 1
+    return changed
+
+
+def activity_update(
+    *,
+    activity: Activity,
+    user_id: int,
+    kind: str,
+    occurred_at: dt.datetime,
+    subject: str,
+    body: str = "",
+    contact_id: int | None = None,
+) -> Activity:
+    """Change a touch on the timeline: only its author may (PermissionDenied otherwise)."""
+    if activity.author_id is None or activity.author_id != user_id:
+        raise PermissionDenied(_("Only the author of an activity may change it."))
+    if occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    data = {
+        "kind": kind,
+        "occurred_at": occurred_at,
+        "subject": subject[: Activity._meta.get_field("subject").max_length],
+        "body": body,
+        "contact_id": contact_id,
+    }
+    Activity.objects.filter(pk=activity.pk, author_id=user_id).update(**data)
+    return _assigned(activity, data)
+
+
+def activity_delete(*, activity: Activity, user_id: int) -> None:
+    """Remove a touch from the timeline: only its author may (PermissionDenied otherwise)."""
+    if activity.author_id is None or activity.author_id != user_id:
+        raise PermissionDenied(_("Only the author of an activity may delete it."))
+    Activity.objects.filter(pk=activity.pk, author_id=user_id).delete()

@@ -41,6 +41,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=2),
         "options": {"expires": 4 * 60 * 60},
     },
+    # Fresh within minutes: accounts whose events, contracts, contacts, touches or answers changed are re-scored
+    # (current figures, labelled with their time); the night stays the record.
+    "refresh-current-figures": {
+        "task": "health.tasks.refresh_current_figures",
+        "schedule": crontab(),
+        "options": {"expires": 55},
+    },
     # A night whose worker died (killed, out of memory, a deploy) is resumed without a person re-sending it.
     "recompute-heal": {
         "task": "health.tasks.recompute_heal",

@@ -23,14 +23,17 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.selectors import contracts_live_on
+from accounts.services import changed_accounts_claim
 from accounts.usage.services import usage_rollups_fold_all
 
 from .models import ChurnModelVersion, RecomputeChunk, RecomputeRun
-from .services import account_snapshots_write, churn_model_train, revenue_snapshot_write
+from .services import account_current_write, account_snapshots_write, churn_model_train, revenue_snapshot_write
 
 logger = logging.getLogger(__name__)
 
 RETRAIN_EVERY_DAYS = 7
+# Accounts refreshed per transaction by the intra-day refresh.
+REFRESH_BATCH = 200
 
 AFTER_RECOMPUTE: list[Callable[[dt.date], dict]] = []
 
@@ -222,3 +225,21 @@ def recompute(*, as_of: dt.date, retrain: bool | None = None) -> RecomputeRun:
         timings={**run.timings, "snapshots": round(time.perf_counter() - started, 3)}
     )
     return recompute_run_finish(run_id=run.pk)
+
+
+def current_figures_refresh(*, budget: dt.timedelta = dt.timedelta(seconds=50)) -> list[tuple[int, dt.datetime]]:
+    """The intra-day refresh: fold queued usage (which marks those accounts changed), then write the current
+    figures (as of today, UTC) of every changed account, a batch per transaction, until none is left or the time
+    budget is spent. Returns (account, first change) of those refreshed."""
+    usage_rollups_fold_all()
+    deadline = time.monotonic() + budget.total_seconds()
+    refreshed: list[tuple[int, dt.datetime]] = []
+    while time.monotonic() < deadline:
+        with transaction.atomic():
+            claimed = changed_accounts_claim(limit=REFRESH_BATCH)
+            if claimed:
+                account_current_write(as_of=timezone.now().date(), account_ids=[a for a, _ in claimed])
+        if not claimed:
+            break
+        refreshed += claimed
+    return refreshed

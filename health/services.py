@@ -13,7 +13,7 @@ from accounts.selectors import AcvBook, account_acv_book, million_dollar_custome
 
 from .churn import ChurnModel
 from .features import churn_features, training_rows
-from .models import AccountSnapshot, ChurnModelVersion, RevenueSnapshot, Scorecard, ScorecardVersion
+from .models import AccountCurrent, AccountSnapshot, ChurnModelVersion, RevenueSnapshot, Scorecard, ScorecardVersion
 from .revenue import period_acv, retention_from_period, waterfall_from_period, year_before
 from .selectors import health_for_accounts, scorecard_definitions
 
@@ -88,12 +88,12 @@ def _churn_scores(*, as_of: dt.date, features: pd.DataFrame, model_version: Chur
     return probabilities, drivers
 
 
-def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> int:
-    """Compute ACV, health (with its receipt) and churn risk (with its drivers) for the accounts on ``as_of`` and
-    upsert one snapshot per (account, as_of): re-running a night overwrites, never duplicates."""
+def account_figures(*, as_of: dt.date, account_ids: Iterable[int]) -> list[dict]:
+    """ACV, health (with its receipt) and churn risk (with its drivers) of the accounts on ``as_of``, one dict of
+    ``AccountFigures`` fields per account: what the night stores as snapshots and the day as current figures."""
     ids = sorted(set(account_ids))
     if not ids:
-        return 0
+        return []
     definitions = scorecard_definitions()
     health = health_for_accounts(as_of=as_of, account_ids=ids, definitions=definitions)
     acv = account_acv_book(as_of=as_of, account_ids=ids)
@@ -114,39 +114,54 @@ def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> in
         probability = probabilities.get(account_id)
         probability = None if probability is None or pd.isna(probability) else float(probability)
         rows.append(
-            AccountSnapshot(
-                account_id=account_id,
-                as_of=as_of,
-                acv=acv.get(account_id),
-                health=result.health if result else None,
-                band=result.band if result else AccountSnapshot.Band.NA,
-                scorecard_version_id=result.scorecard_version_id if result else None,
-                measures=result.receipt if result else [],
-                churn_probability=probability,
-                risk_band=risk_band(probability),
-                churn_drivers=drivers.get(account_id, []),
-                churn_model=model_version,
-                problems=data_quality_problems(book=acv, account_id=account_id),
-            )
+            {
+                "account_id": account_id,
+                "as_of": as_of,
+                "acv": acv.get(account_id),
+                "health": result.health if result else None,
+                "band": result.band if result else AccountSnapshot.Band.NA,
+                "scorecard_version_id": result.scorecard_version_id if result else None,
+                "measures": result.receipt if result else [],
+                "churn_probability": probability,
+                "risk_band": risk_band(probability),
+                "churn_drivers": drivers.get(account_id, []),
+                "churn_model": model_version,
+                "problems": data_quality_problems(book=acv, account_id=account_id),
+            }
         )
+    return rows
+
+
+FIGURE_FIELDS = [
+    "acv",
+    "health",
+    "band",
+    "scorecard_version",
+    "measures",
+    "churn_probability",
+    "risk_band",
+    "churn_drivers",
+    "churn_model",
+    "problems",
+    "computed_at",
+]
+
+
+def account_snapshots_write(*, as_of: dt.date, account_ids: Iterable[int]) -> int:
+    """Upsert one snapshot per (account, as_of) with the accounts' figures: re-running a night overwrites, never
+    duplicates."""
+    rows = [AccountSnapshot(**figures) for figures in account_figures(as_of=as_of, account_ids=account_ids)]
     AccountSnapshot.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["account", "as_of"],
-        update_fields=[
-            "acv",
-            "health",
-            "band",
-            "scorecard_version",
-            "measures",
-            "churn_probability",
-            "risk_band",
-            "churn_drivers",
-            "churn_model",
-            "problems",
-            "computed_at",
-        ],
-        batch_size=1000,
+        rows, update_conflicts=True, unique_fields=["account", "as_of"], update_fields=FIGURE_FIELDS, batch_size=1000
+    )
+    return len(rows)
+
+
+def account_current_write(*, as_of: dt.date, account_ids: Iterable[int]) -> int:
+    """Upsert the accounts' current figures, computed on ``as_of`` (today) as the night would."""
+    rows = [AccountCurrent(**figures) for figures in account_figures(as_of=as_of, account_ids=account_ids)]
+    AccountCurrent.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["account"], update_fields=["as_of", *FIGURE_FIELDS], batch_size=1000
     )
     return len(rows)
 

@@ -50,3 +50,9 @@ def recompute_heal() -> list[str]:
     for day in days:
         recompute_nightly.delay(as_of=day.isoformat())
     return [day.isoformat() for day in days]
+
+
+@shared_task(acks_late=True, time_limit=5 * 60, soft_time_limit=4 * 60)
+def refresh_current_figures() -> int:
+    """Re-score the accounts whose data changed since their last refresh (beat, every minute)."""
+    return len(pipeline.current_figures_refresh())

@@ -26,7 +26,7 @@ from ..models import (
     User,
 )
 from ..selectors import AcvBook, account_acv_book, contract_acv, missing_rate_reason
-from ..services import contact_engagement_record
+from ..services import accounts_mark_changed, contact_engagement_record
 
 admin.site.site_header = _("CSM Platform")
 admin.site.site_title = _("CSM Platform")
@@ -48,6 +48,37 @@ def _contract_acv_display(contract: Contract) -> str | None:
         return None
     acv = contract_acv(recurring_tcv=contract.recurring_tcv, start_date=contract.start_date, end_date=contract.end_date)
     return _money(acv, contract.currency)
+
+
+class MarksAccountChanged(admin.ModelAdmin):
+    """Saving or deleting a row here (or in an inline) puts its account in the set the intra-day refresh drains."""
+
+    @staticmethod
+    def _account_id(obj) -> int | None:
+        return obj.pk if isinstance(obj, Account) else obj.account_id
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        accounts_mark_changed(account_ids=[self._account_id(obj)])
+
+    def delete_model(self, request, obj):
+        account_ids = {self._account_id(obj)}
+        super().delete_model(request, obj)
+        self._mark_remaining(account_ids)
+
+    def delete_queryset(self, request, queryset):
+        account_ids = {self._account_id(obj) for obj in queryset}
+        super().delete_queryset(request, queryset)
+        self._mark_remaining(account_ids)
+
+    @staticmethod
+    def _mark_remaining(account_ids: set[int]) -> None:
+        """Mark the accounts that still exist (deleting an account deletes it from the set too)."""
+        accounts_mark_changed(account_ids=Account.objects.filter(pk__in=account_ids).values_list("pk", flat=True))
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        accounts_mark_changed(account_ids=[self._account_id(form.instance)])
 
 
 # Users, teams and roles ------------------------------------------------------------------------------------
@@ -190,7 +221,7 @@ class AccountChangeList(ChangeList):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(MarksAccountChanged):
     list_display = (
         "external_id",
         "name",
@@ -248,7 +279,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(MarksAccountChanged):
     list_display = ("name", "email", "account", "title", "contact_roles", "active", "last_engaged_at")
     list_filter = (
         "is_champion",
@@ -274,7 +305,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(MarksAccountChanged):
     list_display = (
         "external_id",
         "account",
@@ -316,7 +347,7 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(MarksAccountChanged):
     list_display = ("occurred_at", "account", "kind", "author", "subject")
     list_filter = ("kind",)
     list_select_related = ("account", "author")

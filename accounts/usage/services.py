@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from csm_platform.dates import utc_date
 
@@ -22,6 +23,7 @@ from ..models import (
     Account,
     AccountFeatureUsage,
     AccountUserUsage,
+    ChangedAccount,
     Feature,
     UsageDay,
     UsageEvent,
@@ -132,6 +134,10 @@ def usage_rollups_fold(*, limit: int = FOLD_BATCH, wait: bool = False) -> int:
         known = set(Account.objects.filter(id__in={row[1] for row in queued}).values_list("id", flat=True))
         usage_rollups_add(events=[row[1:] for row in queued if row[1] in known])
         UsageInbox.objects.filter(id__in=[row[0] for row in queued]).delete()
+        now = timezone.now()
+        ChangedAccount.objects.bulk_create(
+            [ChangedAccount(account_id=a, changed_at=now) for a in known], ignore_conflicts=True
+        )
         return len(queued)
     with connection.cursor() as cursor:
         if wait:
@@ -159,6 +165,13 @@ def usage_rollups_fold(*, limit: int = FOLD_BATCH, wait: bool = False) -> int:
         _features_insert_select(source=FOLD_TABLE, account_ids=None)
         for rollup in ROLLUPS:
             _rollup_insert_select(rollup=rollup, source=FOLD_TABLE, account_ids=None, additive=True)
+        # The accounts with new usage wait for the intra-day refresh of their figures.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {_table(ChangedAccount)} ({_column(ChangedAccount, 'account')}, "  # noqa: S608
+                f"{_column(ChangedAccount, 'changed_at')}) SELECT DISTINCT {account}, now() FROM {FOLD_TABLE} "
+                "ON CONFLICT DO NOTHING"
+            )
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {FOLD_TABLE}")
     return moved
