@@ -1,6 +1,7 @@
 """The demo data set behind ``manage.py load_demo``: users, accounts, contracts, contacts, activities and usage.
 
-Everything comes from one seed and the evaluation date ``as_of``: the same pair gives the same rows. Usage is
+Everything comes from one seed and the evaluation date ``as_of``: the same pair gives the same rows. Renewal
+outcomes are drawn from each account's trajectory before the decision (the formula is in ``book``). Usage is
 generated and written set-based, a chunk of accounts at a time (numpy arrays, then ``COPY`` on PostgreSQL or a
 batched ``executemany`` on SQLite), so benchmark sizes (10,000 accounts × 90 days ≈ 19M events, about 20 per
 account-day) never sit in memory; the usage rollups are rebuilt from the raw events at the end.
@@ -32,6 +33,7 @@ from .cast import DEMO_PASSWORD, DEMO_TEAMS, DEMO_USERS, DemoUser, DemoUserConfl
 from .constants import (
     CHUNK_ACCOUNTS,
     CHUNK_EVENTS,
+    DECISION_WINDOW_DAYS,
     DEMO_SOURCE,
     EVENTS_PER_USER_DAY,
     EXTERNAL_ID_PREFIX,
@@ -126,7 +128,8 @@ def _chunks(*, plans: list[Plan], days: int) -> Iterator[list[Plan]]:
     chunk, expected = [], 0.0
     for plan in plans:
         chunk.append(plan)
-        expected += plan.users * plan.rate * days if plan.account.status == Account.Status.ACTIVE else 0
+        recent = plan.users * days if plan.account.status == Account.Status.ACTIVE else 0
+        expected += plan.rate * (recent + sum(d.users for d in plan.decisions) * DECISION_WINDOW_DAYS)
         if expected >= CHUNK_EVENTS or len(chunk) >= CHUNK_ACCOUNTS:
             yield chunk
             chunk, expected = [], 0.0

@@ -1,5 +1,27 @@
 """The book of business: the accounts with their usage profiles, their contracts (renewal chains, expansions,
-churn), the EUR exchange rates, and the contacts and activities written a chunk of accounts at a time."""
+churn), the EUR exchange rates, and the contacts and activities written a chunk of accounts at a time.
+
+Churn has causes a CSM can see. Each account has a latent propensity to renew, ``μ = PATTERN_PROPENSITY[pattern] +
+N(0, 0.6²)`` (its usage pattern today), and each of its terms a draw ``z = μ + N(0, 0.7²)``. Before each renewal
+decision (a base contract ending before ``as_of``; features are read on ``F``, the Monday on or before 90 days
+before the end) the account lives out ``z`` in what it generates over the 90 days up to ``F``:
+
+    u  = clip(0.55 + 0.25 z + 0.12 ε₁, 0.05, 1.4)     product users ÷ licensed seats (license utilization)
+    g  = clip(0.12 z + 0.10 ε₂, −0.6, 0.4)            monthly log-growth of usage (usage trend ≈ e^g)
+    k  = clip(round(6 + 2.2 z + 1.2 ε₃), 2, 12)       features in use (feature breadth b = k / 12)
+    q  = 1 without a CSM, else Bernoulli(σ(−1.2 − 1.2 z))   gone quiet: no CSM touch in the 60-150 days before F
+    s  = (1 − q) × active sponsor × Bernoulli(σ(0.3 + 1.2 z))   the sponsor touched in the 90 days before F
+
+(ε ~ N(0, 1); usage events, CSM touches and touches with the sponsor are generated to match), and the outcome is
+drawn from that trajectory with noise:
+
+    logit P(churn) = −2.6 − 2.5 (u − 0.55) − 3 g − 2 (b − 0.5) + q − s + 1.5 first + 1.2 tech − 1.2 high + N(0, 0.5²)
+
+``first``: the account's first renewal; ``tech``, ``high``: tech-touch, high-touch. The demo has no survey
+answers, so NPS plays no part. A churned account's chain stops at that contract. The first high-touch account (the
+demo's $1M customer) always renews. History reaches back ``HISTORY_MONTHS`` so that the most recent fifth of the
+renewal decisions (the churn model's backtest) holds enough churned ones.
+"""
 
 import datetime as dt
 import math
@@ -15,6 +37,7 @@ from .constants import (
     ACTIVITY_SUBJECTS,
     BATCH_SIZE,
     CONTACT_ROLES,
+    DECISION_LEAD_DAYS,
     EXTERNAL_ID_PREFIX,
     FEATURES,
     FIRST_NAMES,
@@ -22,6 +45,7 @@ from .constants import (
     INDUSTRIES,
     LAST_NAMES,
     NAME_WORDS,
+    PATTERN_PROPENSITY,
     PATTERNS,
     PROFILES,
     REGION_SHARES,
@@ -29,6 +53,20 @@ from .constants import (
     SEGMENT_SHARES,
     STATUS_SHARES,
 )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A past renewal decision and the trajectory before it (see the module docstring)."""
+
+    end: dt.date
+    features_on: dt.date  # F
+    users: int  # product users in the 90 days up to F: seats × u
+    growth: float  # g
+    breadth: int  # k
+    quiet: bool  # q
+    sponsor: bool  # s
+    churned: bool
 
 
 @dataclass
@@ -45,6 +83,10 @@ class Plan:
     cutoff: int = 0  # dormant: days before as_of since the last use
     skew: float = 2.0  # > 1: a few heavy users
     breadth: int = 12  # features in use
+    propensity: float = 0.0  # latent propensity to renew today
+    sponsor: bool = False  # has an executive sponsor
+    sponsor_active: bool = False
+    decisions: list[Decision] = field(default_factory=list)
     contracts: list[Contract] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
 
@@ -106,6 +148,8 @@ def accounts_create(
             parents.append(account)
         currency = Currency.EUR if region == "EMEA" and rng.random() < 0.7 else Currency.USD
         plan = Plan(number=i + 1, account=account, currency=currency, pattern=patterns[i])
+        plan.sponsor = bool(rng.random() < 0.8)
+        plan.sponsor_active = plan.sponsor and bool(rng.random() >= 0.12)
         if status != Account.Status.PROSPECT:
             plan.contracts = _contracts_plan(rng=rng, plan=plan, as_of=as_of, whale=i == whale)
             _usage_profile(rng=rng, plan=plan, events_per_user_day=events_per_user_day)
@@ -124,13 +168,53 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=index // 12, month=index % 12 + 1)
 
 
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def _decide(
+    *, rng: np.random.Generator, plan: Plan, mean: float, end: dt.date, seats: int, first: bool, whale: bool
+) -> Decision:
+    """The trajectory before the renewal decision at ``end`` and its outcome (the module docstring's formulas)."""
+    z = mean + rng.normal(0, 0.7)
+    utilization = float(np.clip(0.55 + 0.25 * z + 0.12 * rng.normal(), 0.05, 1.4))
+    growth = float(np.clip(0.12 * z + 0.1 * rng.normal(), -0.6, 0.4))
+    breadth = int(np.clip(round(6 + 2.2 * z + 1.2 * rng.normal()), 2, len(FEATURES)))
+    quiet = plan.account.owner is None or bool(rng.random() < _sigmoid(-1.2 - 1.2 * z))
+    sponsor = not quiet and plan.sponsor_active and bool(rng.random() < _sigmoid(0.3 + 1.2 * z))
+    logit = (
+        -2.6
+        - 2.5 * (utilization - 0.55)
+        - 3 * growth
+        - 2 * (breadth / len(FEATURES) - 0.5)
+        + quiet
+        - sponsor
+        + 1.5 * first
+        + 1.2 * (plan.account.segment == Account.Segment.TECH_TOUCH)
+        - 1.2 * (plan.account.segment == Account.Segment.HIGH_TOUCH)
+        + rng.normal(0, 0.5)
+    )
+    lead = end - dt.timedelta(days=DECISION_LEAD_DAYS)
+    return Decision(
+        end=end,
+        features_on=lead - dt.timedelta(days=lead.weekday()),
+        users=max(1, round(seats * utilization)),
+        growth=growth,
+        breadth=breadth,
+        quiet=quiet,
+        sponsor=sponsor,
+        churned=not whale and bool(rng.random() < _sigmoid(logit)),
+    )
+
+
 def _contracts_plan(*, rng: np.random.Generator, plan: Plan, as_of: dt.date, whale: bool) -> list[Contract]:
-    """Three years of history: a ``new`` contract, then renewals (some contractions) with co-termed expansions;
-    a churned account's chain stops at a contract that ended before ``as_of``."""
+    """Three years of history: a ``new`` contract, then renewals (some contractions) with co-termed expansions,
+    each renewal decided from the trajectory before it (``_decide``); a churned account's chain stops there."""
     profile, account = PROFILES[plan.account.segment], plan.account
-    churned = account.status == Account.Status.CHURNED
+    mean = PATTERN_PROPENSITY[list(PATTERNS)[plan.pattern]] + rng.normal(0, 0.6)
+    plan.propensity = PATTERN_PROPENSITY[list(PATTERNS)[plan.pattern]] + rng.normal(0, 0.3)
     history_start = _add_months(as_of.replace(day=min(as_of.day, 28)), -HISTORY_MONTHS)
-    latest_start = as_of - dt.timedelta(days=456 if churned else 45)
+    latest_start = as_of - dt.timedelta(days=45)
     start = history_start + dt.timedelta(days=int((latest_start - history_start).days * rng.beta(1, 1.8)))
     start = start.replace(day=min(start.day, 28))
     low, high = (1_100_000, 1_400_000) if whale else profile.acv
@@ -142,7 +226,7 @@ def _contracts_plan(*, rng: np.random.Generator, plan: Plan, as_of: dt.date, wha
     previous = None
     while True:
         terms, chances = profile.terms
-        months = int(rng.choice((6, 12) if churned else terms, p=(0.3, 0.7) if churned else chances))
+        months = int(rng.choice(terms, p=chances))
         end = _add_months(start, months) - dt.timedelta(days=1)
         kind = Contract.Kind.NEW
         if previous is not None:
@@ -188,12 +272,20 @@ def _contracts_plan(*, rng: np.random.Generator, plan: Plan, as_of: dt.date, wha
                     monthly, seats = monthly + extra, seats + extra_seats
         if end >= as_of:
             break
+        decision_day = end - dt.timedelta(days=DECISION_LEAD_DAYS)
+        live_seats = sum(
+            c.seats
+            for c in contracts
+            if c.start_date <= decision_day <= c.end_date and c.status != Contract.Status.CANCELLED
+        )
+        decision = _decide(
+            rng=rng, plan=plan, mean=mean, end=end, seats=live_seats, first=not plan.decisions, whale=whale
+        )
+        plan.decisions.append(decision)
+        if decision.churned:
+            account.status, account.churned_on = Account.Status.CHURNED, end + dt.timedelta(days=1)
+            break
         previous, start = base, end + dt.timedelta(days=1)
-    if churned:
-        ended = [c for c in contracts if c.kind != Contract.Kind.EXPANSION and c.end_date < as_of]
-        last = _pick(rng, ended)
-        contracts = [c for c in contracts if c.start_date <= last.end_date]
-        account.churned_on = last.end_date + dt.timedelta(days=1)
     for number, contract in enumerate(contracts, start=1):
         contract.external_id = f"{account.external_id}-C{number:02d}"
         if contract.status != Contract.Status.CANCELLED:
@@ -256,7 +348,7 @@ def contacts_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.da
     """3-10 people per account: mostly a champion (a heavy product user) and an executive sponsor."""
     for plan in plans:
         count = int(rng.integers(3, 11))
-        roles = ["champion" if rng.random() < 0.85 else "end_user", "sponsor" if rng.random() < 0.8 else "decision"]
+        roles = ["champion" if rng.random() < 0.85 else "end_user", "sponsor" if plan.sponsor else "decision"]
         roles += ["decision", "billing"] + ["end_user"] * (count - 4)
         last_seen = plan.account.churned_on or as_of
         product_user = 0
@@ -266,11 +358,9 @@ def contacts_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.da
             user_id = ""
             if role in ("champion", "end_user") and product_user < plan.users:
                 user_id, product_user = product_user_id(plan.number, product_user), product_user + 1
-            days_ago = {
-                "champion": rng.exponential(12),
-                "sponsor": rng.uniform(0, 85) if rng.random() < 0.65 else rng.uniform(95, 400),
-            }.get(role, rng.uniform(0, 300))
-            engaged = role in ("champion", "sponsor") or rng.random() < 0.8
+            # A sponsor's engagement is dated by the touches logged with them (``activities_create``).
+            days_ago = rng.exponential(12) if role == "champion" else rng.uniform(0, 300)
+            engaged = role == "champion" or (role != "sponsor" and rng.random() < 0.8)
             plan.contacts.append(
                 Contact(
                     account=plan.account,
@@ -283,7 +373,7 @@ def contacts_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.da
                     is_decision_maker=flags[2],
                     is_billing=flags[3],
                     is_end_user=flags[4],
-                    active=bool(rng.random() >= (0.12 if role == "sponsor" else 0.04)),
+                    active=plan.sponsor_active if role == "sponsor" else bool(rng.random() >= 0.04),
                     last_engaged_at=_at(last_seen, -int(days_ago * 86400)) if engaged else None,
                 )
             )
@@ -292,43 +382,79 @@ def contacts_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.da
 
 
 def activities_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.date) -> int:
-    """The owner's calls, meetings, e-mails and notes at the segment's rhythm, plus business reviews; about one
-    account in seven has gone quiet for 60+ days."""
+    """The owner's calls, meetings, e-mails and notes at the segment's rhythm, plus business reviews, shaped by each
+    renewal decision's trajectory (``Decision``): gone quiet for 60-150 days before its feature date, or touched in
+    the 20 days before it; the executive sponsor met in the 90 days before it when engaged. Today, an account goes
+    quiet and its sponsor is met every few weeks by its current propensity. Generic touches never name the sponsor,
+    whose ``last_engaged_at`` is their latest touch."""
     kinds = list(ACTIVITY_SUBJECTS)
-    activities = []
+    activities, sponsors = [], []
     for plan in plans:
         owner, profile = plan.account.owner, PROFILES[plan.account.segment]
-        if owner is None:
+        if owner is None or not plan.contracts:
             continue
+        sponsor = next((c for c in plan.contacts if c.is_executive_sponsor), None)
+        others = [c for c in plan.contacts if c is not sponsor]
         start = plan.contracts[0].start_date
         end = plan.account.churned_on or as_of
-        if rng.random() < 0.15:
+        active = plan.account.status == Account.Status.ACTIVE
+        if active and rng.random() < _sigmoid(-1.2 - 1.2 * plan.propensity):
             end -= dt.timedelta(days=int(rng.integers(60, 150)))
         span = (end - start).days
         if span <= 0:
             continue
         offsets = np.sort(rng.integers(0, span + 1, rng.poisson(span / profile.touch_days)))
         touches = [
-            (int(o), kinds[k]) for o, k in zip(offsets, rng.choice(4, p=profile.kinds, size=len(offsets)), strict=True)
+            (start + dt.timedelta(days=int(o)), kinds[k], None)
+            for o, k in zip(offsets, rng.choice(4, p=profile.kinds, size=len(offsets)), strict=True)
         ]
         if profile.qbr_days:
-            touches += [(int(o), Activity.Kind.QBR) for o in range(profile.qbr_days // 2, span, profile.qbr_days)]
-        for offset, kind in touches:
-            day = start + dt.timedelta(days=offset)
-            day -= dt.timedelta(days=max(0, day.weekday() - 4))  # weekend touches move to Friday
+            touches += [
+                (start + dt.timedelta(days=o), Activity.Kind.QBR, None)
+                for o in range(profile.qbr_days // 2, span, profile.qbr_days)
+            ]
+        for decision in plan.decisions:
+            day = decision.features_on
+            if decision.quiet:
+                silence = day - dt.timedelta(days=int(rng.integers(60, 150)))
+                touches = [touch for touch in touches if not silence < _weekday(touch[0]) <= day]
+            else:
+                touches.append((day - dt.timedelta(days=int(rng.integers(0, 20))), Activity.Kind.CALL, None))
+            if decision.sponsor:
+                touches.append((day - dt.timedelta(days=int(rng.integers(3, 80))), Activity.Kind.MEETING, sponsor))
+        last_end = plan.decisions[-1].end if plan.decisions else start
+        if active and plan.sponsor_active and rng.random() < _sigmoid(0.3 + 1.2 * plan.propensity):
+            touches += [
+                (as_of - dt.timedelta(days=int(ago)), Activity.Kind.MEETING, sponsor)
+                for ago in range(int(rng.integers(0, 45)), (as_of - last_end).days, 45)
+            ]
+        for day, kind, contact in touches:
+            day = _weekday(day)
             subject = (
                 f"Business review {day:%b %Y}" if kind == Activity.Kind.QBR else _pick(rng, ACTIVITY_SUBJECTS[kind])
             )
-            contact = _pick(rng, plan.contacts) if rng.random() < 0.7 else None
+            if contact is None and others and rng.random() < 0.7:
+                contact = _pick(rng, others)
+            occurred_at = _at(day, int(rng.integers(8 * 4, 18 * 4)) * 900)
             activities.append(
                 Activity(
                     account=plan.account,
                     kind=kind,
                     author=owner,
-                    occurred_at=_at(day, int(rng.integers(8 * 4, 18 * 4)) * 900),
+                    occurred_at=occurred_at,
                     subject=subject,
                     contact=contact,
                 )
             )
+            if contact is not None and contact is sponsor and occurred_at <= _at(as_of, 86399):
+                sponsor.last_engaged_at = max(sponsor.last_engaged_at or occurred_at, occurred_at)
+        if sponsor is not None and sponsor.last_engaged_at is not None:
+            sponsors.append(sponsor)
     Activity.objects.bulk_create(activities, batch_size=BATCH_SIZE)
+    Contact.objects.bulk_update(sponsors, ["last_engaged_at"], batch_size=BATCH_SIZE)
     return len(activities)
+
+
+def _weekday(day: dt.date) -> dt.date:
+    """Weekend touches move to the Friday before."""
+    return day - dt.timedelta(days=max(0, day.weekday() - 4))

@@ -7,7 +7,7 @@ from ..models import Account, Activity
 
 DEMO_SOURCE = "Demo product"
 EXTERNAL_ID_PREFIX = "DEMO-"
-HISTORY_MONTHS = 36
+HISTORY_MONTHS = 60
 BATCH_SIZE = 5000
 CHUNK_EVENTS = 400_000  # expected events generated and written at a time
 CHUNK_ACCOUNTS = 1000  # accounts whose contacts and activities are built at a time
@@ -43,7 +43,8 @@ PROFILES = {
     ),
 }  # fmt: skip
 SEGMENT_SHARES = {Account.Segment.HIGH_TOUCH: 0.15, Account.Segment.MID_TOUCH: 0.35, Account.Segment.TECH_TOUCH: 0.5}
-STATUS_SHARES = {Account.Status.ACTIVE: 0.85, Account.Status.CHURNED: 0.12, Account.Status.PROSPECT: 0.03}
+# Customers and prospects; which customers churned is drawn at each renewal (``book``).
+STATUS_SHARES = {Account.Status.ACTIVE: 0.97, Account.Status.PROSPECT: 0.03}
 # Usage patterns: share of active accounts, and the range of MAU / seats they run at.
 PATTERNS = {
     "growing": (0.25, (0.8, 1.35)),
@@ -52,6 +53,13 @@ PATTERNS = {
     "dormant": (0.10, (0.1, 0.4)),
     "seasonal": (0.15, (0.4, 0.9)),
 }
+# The latent propensity to renew (``book``) of an account today, by its usage pattern.
+PATTERN_PROPENSITY = {"growing": 1.0, "steady": 0.4, "declining": -0.9, "dormant": -1.4, "seasonal": 0.2}
+# Renewal decisions: features are taken this many days before a contract's end (health.features.DECISION_LEAD_DAYS,
+# on the Monday on or before), over usage windows reaching this many days further back (the 30-day health trend
+# reads the 60 days before the day 30 days earlier).
+DECISION_LEAD_DAYS = 90
+DECISION_WINDOW_DAYS = 90
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
 REGION_SHARES = (0.4, 0.3, 0.2, 0.1)
 REGION_UTC_OFFSET = {"NA": -5, "EMEA": 1, "APAC": 8, "LATAM": -3}

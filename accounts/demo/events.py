@@ -1,5 +1,10 @@
 """Usage events: generated set-based for a chunk of accounts (numpy arrays in a DataFrame), then written by the
-database's writer in ``EVENT_WRITERS``: ``COPY`` on PostgreSQL, batched ``executemany`` on SQLite."""
+database's writer in ``EVENT_WRITERS``: ``COPY`` on PostgreSQL, batched ``executemany`` on SQLite.
+
+An active account uses the product over the last ``days`` days by its pattern. Older history is cheap: only the
+90 days up to each past renewal decision's feature date are generated (what its features and its 30-day health
+trend read), following the trajectory drawn for that decision (``book``): its users, features in use and monthly
+growth."""
 
 import datetime as dt
 import io
@@ -13,7 +18,7 @@ from psycopg2 import sql
 
 from ..models import Account, Source, UsageEvent
 from .book import Plan, product_user_id
-from .constants import BATCH_SIZE, FEATURES, PLATFORM_SHARES, PLATFORMS, REGION_UTC_OFFSET
+from .constants import BATCH_SIZE, DECISION_WINDOW_DAYS, FEATURES, PLATFORM_SHARES, PLATFORMS, REGION_UTC_OFFSET
 
 
 def _usage_levels(*, plans: list[Plan], ago: np.ndarray, dates: np.ndarray) -> np.ndarray:
@@ -34,31 +39,59 @@ def _usage_levels(*, plans: list[Plan], ago: np.ndarray, dates: np.ndarray) -> n
     return np.choose(pattern, [np.broadcast_to(level, (len(plans), len(ago))) for level in levels])
 
 
+def _trajectories(*, plans: list[Plan], dates: np.ndarray, days: int, level: np.ndarray):
+    """(days with usage, level, product users, features in use), accounts × days: the last ``days`` days of an
+    active account by its pattern, and the window before each past decision by that decision's trajectory (level
+    1 on its feature date, growing by e^g a month)."""
+    shape = level.shape
+    used = np.zeros(shape, dtype=bool)
+    users = np.repeat(np.array([p.users for p in plans])[:, None], shape[1], axis=1)
+    breadth = np.repeat(np.array([p.breadth for p in plans])[:, None], shape[1], axis=1)
+    level = level.copy()
+    for row, plan in enumerate(plans):
+        if plan.account.status == Account.Status.ACTIVE:
+            used[row, -days:] = True
+        for decision in plan.decisions:
+            offset = (dates - np.datetime64(decision.features_on, "D")).astype(int)
+            window = (offset > -DECISION_WINDOW_DAYS) & (offset <= 0)
+            used[row, window] = True
+            level[row, window] = np.exp(decision.growth * offset[window] / 30)
+            users[row, window] = decision.users
+            breadth[row, window] = decision.breadth
+    return used, level, users, breadth
+
+
 def _usage_frame(*, rng: np.random.Generator, plans: list[Plan], days: int, as_of: dt.date) -> pd.DataFrame:
     """The chunk's events, vectorised: Poisson daily counts per account, users skewed to a few heavy ones, features
     from each account's own mix, times in the region's working day; sorted by account and time."""
-    ago = np.arange(days - 1, -1, -1)
-    dates = np.datetime64(as_of, "D") - ago
-    level = _usage_levels(plans=plans, ago=ago, dates=dates)
     first_day = np.array([np.datetime64(p.contracts[0].start_date, "D") for p in plans])
+    span = max(days, int((np.datetime64(as_of, "D") - first_day.min()).astype(int)) + 1)
+    ago = np.arange(span - 1, -1, -1)
+    dates = np.datetime64(as_of, "D") - ago
+    used, level, users_by_day, breadth = _trajectories(
+        plans=plans, dates=dates, days=days, level=_usage_levels(plans=plans, ago=ago, dates=dates)
+    )
     age = (dates[None, :] - first_day[:, None]).astype(int)
     weekday = np.where((dates.astype(int) + 3) % 7 >= 5, 0.25, 1.0)
-    base = np.array([p.users * p.rate for p in plans])[:, None]
+    base = users_by_day * np.array([p.rate for p in plans])[:, None]
     ramp = np.clip((age + 1) / 30, 0, 1)  # onboarding: nothing before the first contract, then a month's ramp
-    counts = rng.poisson(base * level * weekday * ramp * rng.gamma(6, 1 / 6, size=level.shape))
-    account, day = np.divmod(np.repeat(np.arange(counts.size), counts.ravel()), days)
+    counts = rng.poisson(np.where(used, base * level * weekday * ramp, 0) * rng.gamma(6, 1 / 6, size=level.shape))
+    account, day = np.divmod(np.repeat(np.arange(counts.size), counts.ravel()), span)
     size = len(account)
 
-    users = np.array([p.users for p in plans])
+    users = users_by_day.max(axis=1)
     skew = np.array([p.skew for p in plans])
-    scale = np.sqrt(np.clip(level / np.maximum(level.max(axis=1, keepdims=True), 1e-9), 0.2, 1))
-    user = (users[account] * scale[account, day] * rng.random(size) ** skew[account]).astype(np.int64)
+    peak = np.maximum(np.where(used, level, 0).max(axis=1, keepdims=True), 1e-9)
+    scale = np.sqrt(np.clip(level / peak, 0.2, 1))
+    user = (users_by_day[account, day] * scale[account, day] * rng.random(size) ** skew[account]).astype(np.int64)
     popularity = np.array([weight for _, weight in FEATURES]) * rng.gamma(2, 0.5, size=(len(plans), len(FEATURES)))
     rank = np.argsort(np.argsort(-popularity, axis=1), axis=1)
-    popularity[rank >= np.array([p.breadth for p in plans])[:, None]] = 0
-    cumulative = np.cumsum(popularity, axis=1) / popularity.sum(axis=1, keepdims=True)
-    cumulative += np.arange(len(plans))[:, None]
-    feature = np.searchsorted(cumulative.ravel(), account + rng.random(size), side="right") - account * len(FEATURES)
+    # One cumulative mix per account and number of features in use: the k most popular of the account's features.
+    kept = np.where(rank[:, None, :] < np.arange(1, len(FEATURES) + 1)[None, :, None], popularity[:, None, :], 0)
+    cumulative = np.cumsum(kept, axis=2) / kept.sum(axis=2, keepdims=True)
+    mix = account * len(FEATURES) + breadth[account, day] - 1
+    cumulative += np.arange(len(plans) * len(FEATURES)).reshape(len(plans), len(FEATURES))[:, :, None]
+    feature = np.searchsorted(cumulative.ravel(), mix + rng.random(size), side="right") - mix * len(FEATURES)
     feature = np.clip(feature, 0, len(FEATURES) - 1)
 
     offset = np.array([REGION_UTC_OFFSET[p.account.region] for p in plans]) * 3600
@@ -95,8 +128,8 @@ def _usage_frame(*, rng: np.random.Generator, plans: list[Plan], days: int, as_o
 def usage_events_create(
     *, rng: np.random.Generator, plans: list[Plan], days: int, as_of: dt.date, source: Source
 ) -> int:
-    """Generate and write the usage of the chunk's active accounts; returns the number of events."""
-    active = [p for p in plans if p.account.status == Account.Status.ACTIVE]
+    """Generate and write the usage of the chunk's customers; returns the number of events."""
+    active = [p for p in plans if p.contracts]
     if not active:
         return 0
     frame = _usage_frame(rng=rng, plans=active, days=days, as_of=as_of)

@@ -16,6 +16,7 @@ from accounts import demo
 from accounts.models import Account, Activity, Contact, Contract, ExchangeRate, Team, UsageDay, UsageEvent, User
 from accounts.roles import Role
 from accounts.selectors import account_acv_book, contract_term
+from health.features import training_rows
 from tests.factories import AccountFactory, UserFactory
 
 AS_OF = dt.date(2026, 6, 30)
@@ -130,10 +131,18 @@ def test_the_book_has_every_kind_of_customer_contract_contact_and_usage():
     assert 0.6 * len(contacts) <= sum(a.sponsors > 0 for a in contacts) < len(contacts)
     assert Contact.objects.filter(is_executive_sponsor=True, active=False).exists()
 
-    events = UsageEvent.objects.all()
-    assert set(events.values_list("account__status", flat=True).distinct()) == {"active"}
-    assert events.filter(occurred_at__date__lt=AS_OF - dt.timedelta(days=59)).count() == 0
-    assert events.filter(occurred_at__date__gt=AS_OF).count() == 0
+    everything = UsageEvent.objects.all()
+    assert not everything.filter(account__status="prospect").exists()
+    assert everything.filter(occurred_at__date__gt=AS_OF).count() == 0
+    # Before the last 60 days only the 90 days up to each past renewal's feature date (a churned account's too).
+    windows = {
+        (c.account_id, c.end_date - dt.timedelta(days=90 + (c.end_date - dt.timedelta(days=90)).weekday()))
+        for c in contracts.filter(end_date__lt=AS_OF).exclude(kind="expansion")
+    }
+    older = UsageDay.objects.filter(day__lt=AS_OF - dt.timedelta(days=59)).values_list("account_id", "day")
+    assert older.filter(account__status="churned").exists()
+    assert all(any((a, f) in windows for f in (day + dt.timedelta(days=n) for n in range(90))) for a, day in older)
+    events = everything.filter(occurred_at__date__gt=AS_OF - dt.timedelta(days=60))
     assert len(set(events.values_list("event", flat=True))) == len(demo.FEATURES)
     champion_ids = set(Contact.objects.filter(is_champion=True).exclude(user_id="").values_list("user_id", flat=True))
     assert champion_ids & set(events.values_list("user_id", flat=True).distinct())
@@ -155,7 +164,7 @@ def test_the_book_has_every_kind_of_customer_contract_contact_and_usage():
     utilization = [w["mau"] / seats[w["account"]] for w in windows if w["account"] in seats]
     assert min(utilization) < 0.3 and max(utilization) > 1  # under-used licences and over-use
     assert 10 <= events.count() / (60 * 60) <= 40  # about 20 events per account-day
-    assert UsageDay.objects.aggregate(total=Sum("events"))["total"] == events.count()  # rollups rebuilt
+    assert UsageDay.objects.aggregate(total=Sum("events"))["total"] == everything.count()  # rollups rebuilt
 
     activities = Activity.objects.select_related("account")
     assert set(activities.values_list("kind", flat=True)) == {"call", "meeting", "email", "note", "qbr"}
@@ -274,3 +283,22 @@ def test_a_failure_leaves_nothing_half_written(monkeypatch):
     assert not Account.objects.exists()
     assert not Contract.objects.exists()
     assert not User.objects.exists()
+
+
+def test_renewal_outcomes_follow_the_trajectory_before_each_decision():
+    """The generator's formula (accounts.demo.book) as the churn model reads it: features 90 days before each end."""
+    load("--accounts=100", "--days=1")
+    features, churned, _ = training_rows(as_of=AS_OF)
+
+    assert len(features) >= 100 and 0.1 < churned.mean() < 0.5
+
+    def rate(rows) -> float:
+        assert rows.sum() >= 10
+        return churned[rows].mean()
+
+    utilization = features["license_utilization"]
+    assert rate(utilization < 0.35) > rate(utilization > 0.6) + 0.2
+    trend = features["usage_trend"]
+    assert rate(trend < 0.9) > rate(trend > 1.05) + 0.15
+    assert rate(features["executive_sponsor"] == 0) > rate(features["executive_sponsor"] == 1) + 0.15
+    assert rate(features["engagement"] > 60) > rate(features["engagement"] <= 20) + 0.15

@@ -32,8 +32,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
-        parser.add_argument("--accounts", type=_positive, default=300, help="Number of accounts (default 300).")
-        parser.add_argument("--days", type=_positive, default=182, help="Days of usage events (default 182).")
+        parser.add_argument("--accounts", type=_positive, default=400, help="Number of accounts (default 400).")
+        parser.add_argument(
+            "--days",
+            type=_positive,
+            default=182,
+            help="Days of recent usage (default 182); before them, the 90 days before each past renewal decision.",
+        )
         parser.add_argument(
             "--as-of",
             type=dt.date.fromisoformat,
