@@ -4,8 +4,10 @@ from collections import Counter
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -21,11 +23,12 @@ from .models import (
     RevenueSnapshot,
     Scorecard,
     ScorecardMeasure,
+    ScorecardPreview,
     ScorecardVersion,
 )
-from .scoring import Bands, MeasureSpec
-from .selectors import ScorecardDefinition, measure_label, scorecard_preview
-from .services import scorecard_publish
+from .selectors import ScorecardDefinition, measure_label
+from .services import scorecard_preview_request, scorecard_publish
+from .tasks import scorecard_preview_compute
 
 
 class ScorecardMeasureForm(forms.ModelForm):
@@ -83,7 +86,20 @@ class ScorecardAdmin(admin.ModelAdmin):
             return self._preview(request, object_id)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("preview/<int:preview_id>/", view(self.preview_view), name="health_scorecard_preview"),
+            path(
+                "preview/<int:preview_id>/progress/",
+                view(self.preview_progress_view),
+                name="health_scorecard_preview_progress",
+            ),
+            *super().get_urls(),
+        ]
+
     def _preview(self, request, object_id):
+        """Validate the edited, unsaved scorecard and queue its what-if (off the request path); show its page."""
         obj = self.get_object(request, object_id) if object_id else None
         if obj is not None and not self.has_change_permission(request, obj):
             raise PermissionDenied
@@ -94,33 +110,52 @@ class ScorecardAdmin(admin.ModelAdmin):
         if not form_valid or not all(formset.is_valid() for formset in formsets):
             self.message_user(request, _("Fix the errors in the form before previewing."), messages.ERROR)
             return super().changeform_view(request, object_id)
-        measures = [
-            MeasureSpec(f["measure"], float(f["weight"]), float(f["bad"]), float(f["good"]))
-            for formset in formsets
-            for f in formset.cleaned_data
-            if f and not f.get("DELETE")
-        ]
-        proposed = ScorecardDefinition(
-            version_id=None,
-            name=instance.name,
-            version=instance.version + 1,
-            bands=Bands(float(instance.red_below), float(instance.green_from)),
-            measures=tuple(measures),
+        definition = {
+            "red_below": float(instance.red_below),
+            "green_from": float(instance.green_from),
+            "measures": [
+                {"key": f["measure"], "weight": float(f["weight"]), "bad": float(f["bad"]), "good": float(f["good"])}
+                for formset in formsets
+                for f in formset.cleaned_data
+                if f and not f.get("DELETE")
+            ],
+        }
+        preview = scorecard_preview_request(
+            scorecard_id=obj.pk if obj else None,
+            segment=instance.segment,
+            definition=definition,
+            as_of=timezone.now().date(),
+            user_id=request.user.pk,
         )
-        as_of = timezone.now().date()
-        rows = scorecard_preview(segment=instance.segment, proposed=proposed, as_of=as_of)
-        context = {
+        if preview.status == ScorecardPreview.Status.PENDING:
+            transaction.on_commit(lambda: scorecard_preview_compute.delay(preview.pk))
+        return redirect("admin:health_scorecard_preview", preview_id=preview.pk)
+
+    def _preview_context(self, request, preview_id: int) -> dict:
+        preview = get_object_or_404(ScorecardPreview.objects.select_related("scorecard"), pk=preview_id)
+        if preview.scorecard is not None and not self.has_view_or_change_permission(request, preview.scorecard):
+            raise PermissionDenied
+        measures = ScorecardDefinition.from_json(preview.definition).measures
+        return {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": _("Preview of %(name)s") % {"name": instance.name},
-            "as_of": as_of,
-            "rows": rows[:200],
-            "total": len(rows),
-            "current_bands": Counter(row.current_band for row in rows),
-            "proposed_bands": Counter(row.proposed_band for row in rows),
+            "title": _("Preview of %(name)s") % {"name": preview.scorecard or _("a new scorecard")},
+            "preview": preview,
+            "rows": preview.rows[:200],
+            "current_bands": Counter(row["current_band"] for row in preview.rows),
+            "proposed_bands": Counter(row["proposed_band"] for row in preview.rows),
             "measures": [(measure_label(m.key), m) for m in measures],
         }
-        return TemplateResponse(request, "admin/health/scorecard/preview.html", context)
+
+    def preview_view(self, request, preview_id: int):
+        return TemplateResponse(
+            request, "admin/health/scorecard/preview.html", self._preview_context(request, preview_id)
+        )
+
+    def preview_progress_view(self, request, preview_id: int):
+        """The htmx fragment the preview page polls: progress until done, then the result."""
+        context = self._preview_context(request, preview_id)
+        return TemplateResponse(request, "admin/health/scorecard/preview_body.html", context)
 
 
 @admin.register(ScorecardVersion)

@@ -1,5 +1,6 @@
 """Scorecards, the nightly snapshots that explain every number, churn models and recompute runs."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +68,46 @@ class ScorecardVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scorecard.name} v{self.version}"
+
+
+class ScorecardPreview(models.Model):
+    """A what-if: the accounts a scorecard scores, by the published and by a proposed definition, computed by a
+    task in chunks (``done`` of ``total`` accounts). The result stays until the scorecard changes (a newer
+    published version makes it stale)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    scorecard = models.ForeignKey(Scorecard, null=True, blank=True, on_delete=models.CASCADE, related_name="previews")
+    segment = models.CharField(max_length=20, blank=True)
+    definition = models.JSONField(help_text=_("The proposed bands and measures, as a published version holds them."))
+    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of the definition: the same what-if is reused."))
+    based_on_version = models.PositiveIntegerField(help_text=_("The scorecard's version when the preview was asked."))
+    as_of = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(default=list, blank=True, help_text=_("Accounts, largest change first."))
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Preview of {self.scorecard or self.segment or 'a new scorecard'} on {self.as_of:%Y-%m-%d}"
+
+    @property
+    def stale(self) -> bool:
+        """The scorecard was published again since: the "published" column no longer is."""
+        return self.scorecard is not None and self.scorecard.version != self.based_on_version
 
 
 class AccountFigures(models.Model):

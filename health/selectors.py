@@ -198,16 +198,24 @@ class PreviewRow:
         return self.proposed - self.current
 
 
-def scorecard_preview(*, segment: str, proposed: ScorecardDefinition, as_of: dt.date) -> list[PreviewRow]:
-    """What-if: the accounts a scorecard scores (its segment; for the default, every segment without its own),
-    scored by the published and by the proposed definition on ``as_of``. Nothing is written."""
-    published = scorecard_definitions()
+def scorecard_preview_accounts(*, segment: str) -> list[int]:
+    """The accounts a scorecard scores: its segment's, or for the default every segment without its own
+    (prospects are not scored)."""
     accounts = Account.objects.exclude(status=Account.Status.PROSPECT)
     if segment:
         accounts = accounts.filter(segment=segment)
     else:
-        accounts = accounts.exclude(segment__in=[s for s in published if s])
-    names = dict(accounts.values_list("pk", "name"))
+        accounts = accounts.exclude(segment__in=[s for s in scorecard_definitions() if s])
+    return list(accounts.order_by("pk").values_list("pk", flat=True))
+
+
+def scorecard_preview(
+    *, segment: str, proposed: ScorecardDefinition, as_of: dt.date, account_ids: Iterable[int]
+) -> list[PreviewRow]:
+    """What-if: the accounts scored by the published and by the proposed definition on ``as_of``, largest change
+    first. Nothing is written."""
+    published = scorecard_definitions()
+    names = dict(Account.objects.filter(pk__in=list(account_ids)).values_list("pk", "name"))
     current = health_for_accounts(as_of=as_of, account_ids=names, definitions=published)
     preview = health_for_accounts(as_of=as_of, account_ids=names, definitions={segment: proposed, "": proposed})
     rows = [

@@ -1,6 +1,8 @@
 """Writes of the health app: scorecard versions, nightly snapshots and churn models."""
 
 import datetime as dt
+import hashlib
+import json
 import pickle
 from collections.abc import Iterable
 from functools import lru_cache
@@ -13,11 +15,27 @@ from accounts.selectors import AcvBook, account_acv_book, million_dollar_custome
 
 from .churn import ChurnModel
 from .features import churn_features, training_rows
-from .models import AccountCurrent, AccountSnapshot, ChurnModelVersion, RevenueSnapshot, Scorecard, ScorecardVersion
+from .models import (
+    AccountCurrent,
+    AccountSnapshot,
+    ChurnModelVersion,
+    RevenueSnapshot,
+    Scorecard,
+    ScorecardPreview,
+    ScorecardVersion,
+)
 from .revenue import period_acv, retention_from_period, waterfall_from_period, year_before
-from .selectors import health_for_accounts, scorecard_definitions
+from .selectors import (
+    ScorecardDefinition,
+    health_for_accounts,
+    scorecard_definitions,
+    scorecard_preview,
+    scorecard_preview_accounts,
+)
 
 TOP_DRIVERS = 5
+# Accounts scored per step of a what-if preview (its progress moves by this many).
+PREVIEW_CHUNK = 250
 
 
 def risk_band(probability: float | None) -> str:
@@ -204,3 +222,72 @@ def revenue_snapshot_write(*, as_of: dt.date) -> RevenueSnapshot:
         },
     )
     return snapshot
+
+
+def scorecard_preview_request(
+    *, scorecard_id: int | None, segment: str, definition: dict, as_of: dt.date, user_id: int | None
+) -> ScorecardPreview:
+    """Ask for a what-if of ``definition`` on ``as_of``. The same definition of the same scorecard version on the
+    same day is answered by the preview already asked (unless it failed); otherwise a new pending one, for the
+    caller to queue (``scorecard_preview_compute``)."""
+    version = Scorecard.objects.filter(pk=scorecard_id).values_list("version", flat=True).first() or 0
+    fingerprint = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+    same = ScorecardPreview.objects.filter(
+        scorecard_id=scorecard_id, segment=segment, fingerprint=fingerprint, based_on_version=version, as_of=as_of
+    ).exclude(status=ScorecardPreview.Status.FAILED)
+    return same.first() or ScorecardPreview.objects.create(
+        scorecard_id=scorecard_id,
+        segment=segment,
+        definition=definition,
+        fingerprint=fingerprint,
+        based_on_version=version,
+        as_of=as_of,
+        requested_by_id=user_id,
+    )
+
+
+def scorecard_preview_compute(*, preview_id: int) -> ScorecardPreview:
+    """Score the preview's accounts by the published and the proposed definition, a chunk at a time (its progress
+    is ``done`` of ``total``), and keep the rows, largest change first. Claimed with a conditional UPDATE, so a
+    preview is computed once; a failure is recorded on it and re-raised."""
+    claimed = ScorecardPreview.objects.filter(pk=preview_id, status=ScorecardPreview.Status.PENDING).update(
+        status=ScorecardPreview.Status.RUNNING
+    )
+    preview = ScorecardPreview.objects.get(pk=preview_id)
+    if not claimed:
+        return preview
+    try:
+        proposed = ScorecardDefinition.from_json(preview.definition)
+        ids = scorecard_preview_accounts(segment=preview.segment)
+        ScorecardPreview.objects.filter(pk=preview_id).update(total=len(ids))
+        rows = []
+        for start in range(0, len(ids), PREVIEW_CHUNK):
+            chunk = ids[start : start + PREVIEW_CHUNK]
+            rows += scorecard_preview(
+                segment=preview.segment, proposed=proposed, as_of=preview.as_of, account_ids=chunk
+            )
+            ScorecardPreview.objects.filter(pk=preview_id).update(done=start + len(chunk))
+    except Exception as error:
+        ScorecardPreview.objects.filter(pk=preview_id).update(
+            status=ScorecardPreview.Status.FAILED, error=f"{type(error).__name__}: {error}", finished_at=timezone.now()
+        )
+        raise
+    rows.sort(key=lambda row: -abs(row.change or 0))
+    ScorecardPreview.objects.filter(pk=preview_id).update(
+        status=ScorecardPreview.Status.DONE,
+        rows=[
+            {
+                "account_id": row.account_id,
+                "name": row.name,
+                "current": row.current,
+                "current_band": row.current_band,
+                "proposed": row.proposed,
+                "proposed_band": row.proposed_band,
+                "change": row.change,
+            }
+            for row in rows
+        ],
+        finished_at=timezone.now(),
+    )
+    preview.refresh_from_db()
+    return preview

@@ -11,7 +11,7 @@ from celery import chord, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import pipeline
+from . import pipeline, services
 from .models import RecomputeChunk
 
 CHUNK_LIMIT = settings.RECOMPUTE_CHUNK_TIME_LIMIT
@@ -56,3 +56,9 @@ def recompute_heal() -> list[str]:
 def refresh_current_figures() -> int:
     """Re-score the accounts whose data changed since their last refresh (beat, every minute)."""
     return len(pipeline.current_figures_refresh())
+
+
+@shared_task(acks_late=True, time_limit=15 * 60, soft_time_limit=14 * 60)
+def scorecard_preview_compute(preview_id: int) -> str:
+    """A scorecard what-if, off the request path (the admin polls its progress)."""
+    return services.scorecard_preview_compute(preview_id=preview_id).status
