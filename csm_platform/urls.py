@@ -8,6 +8,7 @@ urlpatterns = [
     path("auth/", include("django.contrib.auth.urls")),
     path("api/", include("csm_platform.api_urls")),
     path("", include("accounts.ingestion.urls")),
+    path("integrations/stripe/", include("accounts.integrations.stripe.urls")),
     path("", include("csm_platform.web.urls")),
     path("", include("journeys.urls")),
 ]

@@ -11,6 +11,7 @@ from .core import (
     Team,
     User,
 )
+from .stripe import StripeCustomer, StripeEvent, StripeSubscriptionPeriod
 from .usage import (
     AccountFeatureUsage,
     AccountUserUsage,
@@ -40,6 +41,9 @@ __all__ = [
     "Feature",
     "QuarantinedEvent",
     "Source",
+    "StripeCustomer",
+    "StripeEvent",
+    "StripeSubscriptionPeriod",
     "Team",
     "UsageDay",
     "UsageEvent",

@@ -246,3 +246,8 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CSM Platform <csm@localhost>")
+
+# Stripe (docs/integration-guide.md): the webhook endpoint's signing secret ("whsec_..."; empty refuses every event)
+# and the customer metadata key whose value is the account's CRM id (Account.external_id).
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_ACCOUNT_METADATA_KEY = env.str("STRIPE_ACCOUNT_METADATA_KEY", default="crm_id")

@@ -1,0 +1,1 @@
+"""Integrations that bring outside systems' records into accounts (Stripe: ``stripe/``)."""
