@@ -11,4 +11,5 @@ urlpatterns = [
     path("integrations/stripe/", include("accounts.integrations.stripe.urls")),
     path("", include("csm_platform.web.urls")),
     path("", include("journeys.urls")),
+    path("imports/", include("accounts.imports.urls")),
 ]

@@ -11,6 +11,7 @@ from .core import (
     Team,
     User,
 )
+from .imports import ImportKind, ImportMapping, ImportRun
 from .stripe import StripeCustomer, StripeEvent, StripeSubscriptionPeriod
 from .usage import (
     AccountFeatureUsage,
@@ -39,6 +40,9 @@ __all__ = [
     "Currency",
     "ExchangeRate",
     "Feature",
+    "ImportKind",
+    "ImportMapping",
+    "ImportRun",
     "QuarantinedEvent",
     "Source",
     "StripeCustomer",

@@ -104,6 +104,9 @@ class Account(models.Model):
 
 class Contact(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    external_id = models.CharField(
+        _("CRM id"), max_length=100, blank=True, help_text=_("The contact's id in the CRM, unique when set.")
+    )
     user_id = models.CharField(
         _("product user id"), max_length=200, blank=True, help_text=_("The userId the product sends with usage.")
     )
@@ -127,6 +130,9 @@ class Contact(models.Model):
         ordering = ["account", "name"]
         constraints = [
             models.UniqueConstraint(fields=["user_id"], condition=~Q(user_id=""), name="contact_user_id_unique"),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="contact_external_id_unique"
+            ),
         ]
 
     def __str__(self) -> str:
