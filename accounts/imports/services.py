@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Account, Activity, Contact, Contract, ImportKind, ImportMapping, ImportRun
+from ..services import accounts_mark_changed
 from .kinds import ImportKindSpec, Row, RowError, kind_spec
 from .selectors import MappingNotFound, mapping_resolve
 from .tables import Table, table_open, table_write
@@ -127,6 +128,7 @@ def import_apply(
             with transaction.atomic():
                 created_ids = _creates_write(kind, plan)
                 _updates_write(kind, plan)
+                accounts_mark_changed(account_ids=_account_ids([*plan.creates, *(i for i, _p in plan.updates)]))
         except IntegrityError as error:
             reason = _("The database refused the import (%(error)s); nothing was changed.") % {
                 "error": str(error).splitlines()[0]
@@ -177,6 +179,7 @@ def import_undo(*, run_id: int) -> ImportRun:
                 setattr(instance, name, model._meta.get_field(name).to_python(value))
             restored.append(instance)
         model.objects.bulk_update(restored, list(names), batch_size=BATCH)
+        accounts_mark_changed(account_ids=_account_ids(restored))
     created = run.changes.get("created", [])
     if model is Account:
         Account.objects.filter(pk__in=created).update(parent=None)
@@ -502,6 +505,15 @@ def _undo_blockers(run: ImportRun) -> list[str]:
                     % {"count": count, "what": what}
                 )
     return reasons
+
+
+def _account_ids(instances: Iterable[Model]) -> set[int]:
+    """The accounts whose figures these objects feed (for the intra-day refresh)."""
+    return {
+        instance.pk if isinstance(instance, Account) else instance.account_id
+        for instance in instances
+        if isinstance(instance, Account) or hasattr(instance, "account_id")
+    }
 
 
 def _row_error(plan: Plan, row: Row, name: str, message: str, value: str | None = None) -> None:

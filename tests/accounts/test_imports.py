@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts.imports import values
 from accounts.imports.services import ImportRefused, import_apply, import_preview, import_undo
-from accounts.models import Account, Contact, Contract, ExchangeRate, ImportMapping, ImportRun
+from accounts.models import Account, ChangedAccount, Contact, Contract, ExchangeRate, ImportMapping, ImportRun
 from health import pipeline
 from health.models import AccountSnapshot
 from tests.factories import AccountFactory
@@ -308,6 +308,7 @@ def test_reimporting_the_same_file_changes_nothing(ten_accounts):
     assert (first.created, first.updated, first.unchanged) == (1000, 0, 0)
     assert (second.created, second.updated, second.unchanged) == (0, 0, 1000)
     assert Contract.objects.count() == 1000
+    assert set(ChangedAccount.objects.values_list("account_id", flat=True)) == {a.pk for a in ten_accounts}
 
 
 def test_an_update_changes_only_mapped_fields_and_undo_restores_them(ten_accounts):
