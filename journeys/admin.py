@@ -14,6 +14,7 @@ from .models import (
     JourneySettings,
     Outcome,
     Playbook,
+    PlaybookCondition,
     PlaybookFiring,
     PlaybookStep,
     PoolMember,
@@ -25,7 +26,7 @@ from .models import (
     Task,
     TaskComment,
 )
-from .models.playbooks import DAYS_TRIGGERS, THRESHOLD_TRIGGERS
+from .models.playbooks import DAYS_TRIGGERS, STAGE_TRIGGERS, THRESHOLD_TRIGGERS
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -68,22 +69,10 @@ class PoolMemberAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
 
 
-class PlaybookForm(forms.ModelForm):
+class PlaybookConditionForm(forms.ModelForm):
     class Meta:
-        model = Playbook
-        fields = [
-            "name",
-            "description",
-            "active",
-            "trigger",
-            "threshold",
-            "days",
-            "trigger_stage",
-            "cooldown_days",
-            "segment",
-            "min_acv",
-            "stage",
-        ]
+        model = PlaybookCondition
+        fields = ["trigger", "threshold", "days", "stage"]
 
     def clean(self):
         data = super().clean()
@@ -92,30 +81,44 @@ class PlaybookForm(forms.ModelForm):
             self.add_error("threshold", _("This trigger needs a threshold of 0 or more."))
         if trigger in DAYS_TRIGGERS and not data.get("days"):
             self.add_error("days", _("This trigger needs a number of days."))
-        if trigger == Playbook.Trigger.STAGE_ENTERED and not data.get("trigger_stage"):
-            self.add_error("trigger_stage", _("Choose the stage whose entry fires the playbook."))
+        if trigger in STAGE_TRIGGERS and not data.get("stage"):
+            self.add_error("stage", _("This trigger needs a stage."))
         return data
+
+
+class PlaybookConditionInline(admin.TabularInline):
+    """All the conditions must hold on the same night (AND)."""
+
+    model = PlaybookCondition
+    form = PlaybookConditionForm
+    extra = 0
+    min_num = 1
 
 
 class PlaybookStepInline(admin.TabularInline):
     model = PlaybookStep
     extra = 0
     min_num = 1
-    fields = ["order", "title", "description", "due_in_days", "assignee", "priority"]
+    fields = ["order", "action", "title", "description", "due_in_days", "assignee", "priority"]
 
 
 @admin.register(Playbook)
 class PlaybookAdmin(admin.ModelAdmin):
-    form = PlaybookForm
-    list_display = ["name", "active", "trigger", "threshold", "days", "segment", "min_acv", "stage", "dry_run"]
-    list_filter = ["active", "trigger", "segment"]
+    list_display = ["name", "active", "conditions_shown", "segment", "min_acv", "stage", "dry_run"]
+    list_filter = ["active", "conditions__trigger", "segment"]
     search_fields = ["name"]
-    inlines = [PlaybookStepInline]
+    inlines = [PlaybookConditionInline, PlaybookStepInline]
     fieldsets = [
-        (None, {"fields": ["name", "description", "active"]}),
-        (_("Trigger"), {"fields": ["trigger", "threshold", "days", "trigger_stage", "cooldown_days"]}),
+        (None, {"fields": ["name", "description", "active", "cooldown_days"]}),
         (_("Filter"), {"fields": ["segment", "min_acv", "stage"]}),
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("conditions")
+
+    @admin.display(description=_("conditions"))
+    def conditions_shown(self, obj):
+        return _(" and ").join(str(condition.get_trigger_display()) for condition in obj.conditions.all())
 
     @admin.display(description=_("dry run"))
     def dry_run(self, obj):
@@ -124,10 +127,10 @@ class PlaybookAdmin(admin.ModelAdmin):
 
 @admin.register(PlaybookStep)
 class PlaybookStepAdmin(admin.ModelAdmin):
-    """Task templates, also editable inside their playbook."""
+    """Steps (tasks and e-mails), also editable inside their playbook."""
 
-    list_display = ["playbook", "order", "title", "due_in_days", "assignee", "priority"]
-    list_filter = ["playbook", "assignee"]
+    list_display = ["playbook", "order", "action", "title", "due_in_days", "assignee", "priority"]
+    list_filter = ["playbook", "action", "assignee"]
 
 
 @admin.register(PlaybookFiring)

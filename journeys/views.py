@@ -388,7 +388,9 @@ def survey_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def playbooks(request: HttpRequest) -> HttpResponse:
     as_of = _today()
-    items = list(Playbook.objects.prefetch_related("steps").select_related("trigger_stage", "stage").order_by("name"))
+    items = list(
+        Playbook.objects.prefetch_related("steps", "conditions__stage").select_related("stage").order_by("name")
+    )
     effectiveness = playbook_effectiveness(playbook_ids=[p.pk for p in items], as_of=as_of)
     return render(
         request,
@@ -411,5 +413,5 @@ def playbook_dry_run_view(request: HttpRequest, playbook_id: int) -> HttpRespons
     return render(
         request,
         "journeys/playbook_dry_run.html",
-        {"playbook": playbook, "form": form, "as_of": as_of, "rows": playbook_dry_run(playbook=playbook, as_of=as_of)},
+        {"playbook": playbook, "form": form, "as_of": as_of, "run": playbook_dry_run(playbook=playbook, as_of=as_of)},
     )

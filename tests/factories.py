@@ -143,13 +143,37 @@ class StageChangeFactory(factory.django.DjangoModelFactory):
     reason = "Moved in a test"
 
 
+class PlaybookConditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.PlaybookCondition"
+
+    trigger = "health_red"
+
+
 class PlaybookFactory(factory.django.DjangoModelFactory):
+    """An active playbook of one condition: ``trigger`` with its ``threshold``, ``days`` or ``trigger_stage``."""
+
     class Meta:
         model = "journeys.Playbook"
+        skip_postgeneration_save = True
+
+    class Params:
+        trigger = "health_red"
+        threshold = None
+        days = None
+        trigger_stage = None
 
     name = factory.Sequence(lambda n: f"Playbook {n}")
-    trigger = "health_red"
+    active = True
     cooldown_days = 0
+    condition = factory.RelatedFactory(
+        PlaybookConditionFactory,
+        factory_related_name="playbook",
+        trigger=factory.SelfAttribute("..trigger"),
+        threshold=factory.SelfAttribute("..threshold"),
+        days=factory.SelfAttribute("..days"),
+        stage=factory.SelfAttribute("..trigger_stage"),
+    )
 
 
 class PlaybookStepFactory(factory.django.DjangoModelFactory):

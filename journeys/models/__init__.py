@@ -1,5 +1,5 @@
 from .journey import JourneySettings, PoolMember, Stage, StageChange, StageMilestone
-from .playbooks import Playbook, PlaybookFiring, PlaybookStep, Priority, Task, TaskComment
+from .playbooks import Playbook, PlaybookCondition, PlaybookFiring, PlaybookStep, Priority, Task, TaskComment, Trigger
 from .success import CheckIn, DigestRun, Outcome, SuccessPlan, SurveyResponse
 
 __all__ = [
@@ -8,6 +8,7 @@ __all__ = [
     "JourneySettings",
     "Outcome",
     "Playbook",
+    "PlaybookCondition",
     "PlaybookFiring",
     "PlaybookStep",
     "PoolMember",
@@ -19,4 +20,5 @@ __all__ = [
     "SurveyResponse",
     "Task",
     "TaskComment",
+    "Trigger",
 ]

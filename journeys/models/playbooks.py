@@ -1,4 +1,4 @@
-"""Playbooks (a trigger, a filter and task templates), their firings, and the tasks (calls to action)."""
+"""Playbooks (conditions, a filter and steps), their firings, and the tasks (calls to action)."""
 
 from django.conf import settings
 from django.db import models
@@ -17,15 +17,31 @@ class Priority(models.IntegerChoices):
     HIGH = 3, _("High")
 
 
-# The triggers that need a threshold, and those that need a number of days (Playbook.Trigger values).
+class Trigger(models.TextChoices):
+    """What a playbook condition looks for; see ``Playbook`` for what one occurrence of each is."""
+
+    HEALTH_RED = "health_red", _("Health turned red")
+    HEALTH_DROP = "health_drop", _("Health fell by at least N points in 30 days")
+    USAGE_TREND_BELOW = "usage_trend_below", _("Usage trend below x")
+    LICENSE_UTILIZATION_BELOW = "license_utilization_below", _("License utilization below x")
+    RENEWAL_WITHIN = "renewal_within", _("Renewal within N days")
+    DETRACTOR = "detractor", _("Detractor NPS answer")
+    NO_EXECUTIVE_SPONSOR = "no_executive_sponsor", _("No engaged executive sponsor in N days")
+    STAGE_ENTERED = "stage_entered", _("Stage entered")
+    NO_TOUCH = "no_touch", _("No CSM touch in N days")
+    STAGE_LONGER_THAN = "stage_longer_than", _("In a stage for more than N days")
+
+
+# The triggers that need a threshold, a number of days, a stage (Trigger values).
 THRESHOLD_TRIGGERS = ("health_drop", "usage_trend_below", "license_utilization_below")
-DAYS_TRIGGERS = ("renewal_within", "no_executive_sponsor", "no_touch")
+DAYS_TRIGGERS = ("renewal_within", "no_executive_sponsor", "no_touch", "stage_longer_than")
+STAGE_TRIGGERS = ("stage_entered", "stage_longer_than")
 
 
 class Playbook(models.Model):
-    """When the trigger occurs for an account that passes the filter, the steps become tasks, once per occurrence.
+    """When all the conditions hold for an account that passes the filter, the steps run, once per occurrence.
 
-    Occurrences (the dedupe key of each firing):
+    Occurrences (the dedupe key of each firing; with several conditions, the keys of all, joined):
 
     - health turned red: one per red episode (consecutive red snapshots; an N/A night does not end it), keyed by
       the episode's first red day;
@@ -34,36 +50,17 @@ class Playbook(models.Model):
     - renewal within ``days``: one per contract end date;
     - detractor NPS answer: one per answer (answers of the last 7 days are looked at; a new answer fires at once);
     - no engaged executive sponsor in ``days``: one per last engagement (or "never");
-    - stage entered: one per stage change into ``trigger_stage`` (of the last 7 days; a change fires at once);
-    - no CSM touch in ``days``: one per last touch (or "never").
+    - stage entered: one per stage change into the condition's ``stage`` (of the last 7 days; fires at once);
+    - no CSM touch in ``days``: one per last touch (or "never");
+    - in a stage for more than ``days``: one per stage change into the condition's ``stage``.
 
     ``cooldown_days``: an account does not fire again within that many days of its last firing of the playbook.
+    New playbooks start inactive: look at the dry run, then activate.
     """
-
-    class Trigger(models.TextChoices):
-        HEALTH_RED = "health_red", _("Health turned red")
-        HEALTH_DROP = "health_drop", _("Health fell by at least N points in 30 days")
-        USAGE_TREND_BELOW = "usage_trend_below", _("Usage trend below x")
-        LICENSE_UTILIZATION_BELOW = "license_utilization_below", _("License utilization below x")
-        RENEWAL_WITHIN = "renewal_within", _("Renewal within N days")
-        DETRACTOR = "detractor", _("Detractor NPS answer")
-        NO_EXECUTIVE_SPONSOR = "no_executive_sponsor", _("No engaged executive sponsor in N days")
-        STAGE_ENTERED = "stage_entered", _("Stage entered")
-        NO_TOUCH = "no_touch", _("No CSM touch in N days")
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
-    active = models.BooleanField(default=True)
-    trigger = models.CharField(max_length=40, choices=Trigger.choices)
-    threshold = models.FloatField(
-        null=True,
-        blank=True,
-        help_text=_("Points for a health fall; a ratio for usage trend (0.8) or license utilization (0.3)."),
-    )
-    days = models.PositiveIntegerField(null=True, blank=True, help_text=_("N days, for the triggers that have one."))
-    trigger_stage = models.ForeignKey(
-        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text=_("For stage entered.")
-    )
+    active = models.BooleanField(default=False)
     segment = models.CharField(
         max_length=20, choices=Account.Segment.choices, blank=True, help_text=_("Filter: empty means every segment.")
     )
@@ -89,18 +86,6 @@ class Playbook(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="playbook_name_not_blank"),
             models.CheckConstraint(
-                condition=~Q(trigger__in=THRESHOLD_TRIGGERS) | Q(threshold__isnull=False, threshold__gte=0),
-                name="playbook_threshold_required",
-            ),
-            models.CheckConstraint(
-                condition=~Q(trigger__in=DAYS_TRIGGERS) | Q(days__isnull=False, days__gte=1),
-                name="playbook_days_required",
-            ),
-            models.CheckConstraint(
-                condition=~Q(trigger="stage_entered") | Q(trigger_stage__isnull=False),
-                name="playbook_trigger_stage_required",
-            ),
-            models.CheckConstraint(
                 condition=Q(min_acv__isnull=True) | Q(min_acv__gte=0), name="playbook_min_acv_non_negative"
             ),
         ]
@@ -109,8 +94,56 @@ class Playbook(models.Model):
         return self.name
 
 
+class PlaybookCondition(models.Model):
+    """One condition of a playbook; a playbook fires when all its conditions hold on the same night (AND)."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="conditions")
+    trigger = models.CharField(max_length=40, choices=Trigger.choices)
+    threshold = models.FloatField(
+        null=True,
+        blank=True,
+        help_text=_("Points for a health fall; a ratio for usage trend (0.7) or license utilization (0.3)."),
+    )
+    days = models.PositiveIntegerField(null=True, blank=True, help_text=_("N days, for the triggers that have one."))
+    stage = models.ForeignKey(
+        Stage,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("For stage entered and in a stage for more than N days."),
+    )
+
+    class Meta:
+        ordering = ["playbook", "id"]
+        verbose_name = _("condition")
+        constraints = [
+            models.UniqueConstraint(fields=["playbook", "trigger"], name="playbook_condition_trigger_once"),
+            models.CheckConstraint(
+                condition=~Q(trigger__in=THRESHOLD_TRIGGERS) | Q(threshold__isnull=False, threshold__gte=0),
+                name="playbook_condition_threshold_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(trigger__in=DAYS_TRIGGERS) | Q(days__isnull=False, days__gte=1),
+                name="playbook_condition_days_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(trigger__in=STAGE_TRIGGERS) | Q(stage__isnull=False),
+                name="playbook_condition_stage_required",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playbook}: {self.get_trigger_display()}"
+
+
 class PlaybookStep(models.Model):
-    """A task template: ``{account}`` in the title is replaced by the account's name."""
+    """What a firing does, in order: create a task, or e-mail the assignee. ``{account}`` in the title is
+    replaced by the account's name; an e-mail's subject is the title and its body the description."""
+
+    class Action(models.TextChoices):
+        TASK = "task", _("Create a task")
+        EMAIL = "email", _("E-mail the assignee")
 
     class Assignee(models.TextChoices):
         OWNER = "owner", _("The account's CSM")
@@ -119,19 +152,21 @@ class PlaybookStep(models.Model):
 
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField(default=1)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.TASK)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    due_in_days = models.PositiveSmallIntegerField(default=3, help_text=_("Due this many days after the firing."))
+    due_in_days = models.PositiveSmallIntegerField(default=3, help_text=_("Tasks: due this many days after firing."))
     assignee = models.CharField(max_length=20, choices=Assignee.choices, default=Assignee.OWNER)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
 
     class Meta:
         ordering = ["playbook", "order", "id"]
-        verbose_name = _("task template")
+        verbose_name = _("step")
         constraints = [
             models.UniqueConstraint(fields=["playbook", "order"], name="playbook_step_order_unique"),
             models.CheckConstraint(condition=~Q(title=""), name="playbook_step_title_not_blank"),
             models.CheckConstraint(condition=Q(priority__in=[1, 2, 3]), name="playbook_step_priority_valid"),
+            models.CheckConstraint(condition=Q(action__in=["task", "email"]), name="playbook_step_action_valid"),
         ]
 
     def __str__(self) -> str:
@@ -143,10 +178,12 @@ class PlaybookFiring(models.Model):
 
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="firings")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="playbook_firings")
-    occurrence_key = models.CharField(max_length=100)
+    occurrence_key = models.CharField(max_length=200)
     as_of = models.DateField(help_text=_("The evaluation date it fired on."))
     fired_at = models.DateTimeField(default=timezone.now)
-    detail = models.JSONField(default=dict, blank=True, help_text=_("Why it fired: the trigger's inputs."))
+    detail = models.JSONField(
+        default=dict, blank=True, help_text=_("Why it fired: each condition's inputs, by trigger.")
+    )
 
     class Meta:
         ordering = ["-as_of", "playbook", "account"]

@@ -1,17 +1,19 @@
-"""Reads of playbooks: which accounts a playbook would fire for on a date (set-based, one trigger at a time) and
-how well each playbook worked.
+"""Reads of playbooks: which accounts a playbook would fire for on a date (set-based, one condition at a time)
+and how well each playbook worked.
 
-A candidate is an account that passes the playbook's filter, meets its trigger on ``as_of``, has not fired for
-the same occurrence yet, and is out of the playbook's cooldown. See ``Playbook`` for each trigger's occurrence.
-Evaluation is a read: the dry run and the nightly evaluation share it, only the latter writes firings and tasks.
+A candidate is an account that passes the playbook's filter, meets all its conditions on ``as_of`` (AND), has not
+fired for the same occurrence yet, and is out of the playbook's cooldown. See ``Playbook`` for each trigger's
+occurrence. Evaluation is a read: the dry run and the nightly evaluation share it, only the latter writes.
 """
 
 import datetime as dt
+import hashlib
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Case, Count, DateField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -21,11 +23,12 @@ from accounts.models import Account
 from csm_platform.dates import day_end, utc_date
 from health.models import AccountSnapshot
 
-from ..models import Playbook, PlaybookFiring, StageChange, SurveyResponse, Task
-from .journey import current_stages
+from ..models import Playbook, PlaybookCondition, PlaybookFiring, StageChange, SurveyResponse, Task, Trigger
+from ..stats import too_few
+from .journey import current_stages, stage_changes_known
+from .occurrences import occurrence_sentence
 from .surveys import DETRACTOR_UP_TO
 
-Trigger = Playbook.Trigger
 RED, NA = AccountSnapshot.Band.RED, AccountSnapshot.Band.NA
 # How far back the nightly evaluation looks for answers and stage changes (they also fire as they arrive).
 EVENT_LOOKBACK_DAYS = 7
@@ -33,6 +36,7 @@ HEALTH_DROP_DAYS = 30
 # Days after a firing at which its health outcome is read (effectiveness).
 OUTCOME_DAYS = 30
 EFFECTIVENESS_HORIZON_DAYS = 365
+OCCURRENCE_KEY_LENGTH = PlaybookFiring._meta.get_field("occurrence_key").max_length
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def playbook_universe(*, playbook: Playbook, as_of: dt.date, account_ids: Iterab
     return ids
 
 
-def _health_red(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
+def _health_red(condition: PlaybookCondition, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
     """Red on ``as_of``; the occurrence is the red episode, keyed by its first red day (N/A nights don't end it)."""
     last_not_red = (
         AccountSnapshot.objects.filter(account_id=OuterRef("account_id"), as_of__lt=as_of)
@@ -99,61 +103,61 @@ def _snapshot_values(ids: list[int], days: Iterable[dt.date], value: Callable[[d
 
 
 def _crossings(
-    ids: list[int], as_of: dt.date, condition: Callable[[int, dt.date], tuple[bool, dict]], name: str
+    ids: list[int], as_of: dt.date, holds: Callable[[int, dt.date], tuple[bool, dict]], name: str
 ) -> list[Occurrence]:
-    """Accounts for which the condition holds on ``as_of`` but did not on the day before: keyed by ``as_of``."""
+    """Accounts for which ``holds`` on ``as_of`` but did not on the day before: keyed by ``as_of``."""
     yesterday = as_of - dt.timedelta(days=1)
     result = []
     for account_id in ids:
-        holds, detail = condition(account_id, as_of)
-        if holds and not condition(account_id, yesterday)[0]:
+        now, detail = holds(account_id, as_of)
+        if now and not holds(account_id, yesterday)[0]:
             result.append(Occurrence(account_id, f"{name}:{as_of.isoformat()}", detail))
     return result
 
 
-def _health_drop(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
+def _health_drop(condition: PlaybookCondition, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
     """health(d) − health(d − 30) ≤ −threshold, starting tonight."""
     days = [as_of - dt.timedelta(days=n) for n in (0, 1, HEALTH_DROP_DAYS, HEALTH_DROP_DAYS + 1)]
     health = _snapshot_values(ids, days, lambda row: row["health"])
 
-    def condition(account_id: int, day: dt.date) -> tuple[bool, dict]:
+    def holds(account_id: int, day: dt.date) -> tuple[bool, dict]:
         now, before = health.get((account_id, day)), health.get((account_id, day - dt.timedelta(days=HEALTH_DROP_DAYS)))
         if now is None or before is None:
             return False, {}
-        return now - before <= -playbook.threshold, {"health": now, "health_30_days_before": before}
+        return now - before <= -condition.threshold, {"health": now, "health_30_days_before": before}
 
-    return _crossings(ids, as_of, condition, "drop")
+    return _crossings(ids, as_of, holds, "drop")
 
 
-def _measure_below(measure_key: str) -> Callable[[Playbook, dt.date, list[int]], list[Occurrence]]:
+def _measure_below(measure_key: str) -> Callable[[PlaybookCondition, dt.date, list[int]], list[Occurrence]]:
     """The measure's raw input (from the snapshot's receipt) below the threshold, starting tonight."""
 
     def x_of(row: dict) -> float | None:
         return next((m.get("x") for m in row["measures"] or [] if m.get("key") == measure_key), None)
 
-    def candidates(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
+    def candidates(condition: PlaybookCondition, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
         x = _snapshot_values(ids, [as_of, as_of - dt.timedelta(days=1)], x_of)
 
-        def condition(account_id: int, day: dt.date) -> tuple[bool, dict]:
+        def holds(account_id: int, day: dt.date) -> tuple[bool, dict]:
             value = x.get((account_id, day))
-            return value is not None and value < playbook.threshold, {measure_key: value}
+            return value is not None and value < condition.threshold, {measure_key: value}
 
-        return _crossings(ids, as_of, condition, measure_key)
+        return _crossings(ids, as_of, holds, measure_key)
 
     return candidates
 
 
-def _renewal_within(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
+def _renewal_within(condition: PlaybookCondition, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
     """The next contract end is within ``days``: one occurrence per end date."""
     ends = account_selectors.next_contract_ends(as_of=as_of, account_ids=ids)
     return [
         Occurrence(a, f"renewal:{end.isoformat()}", {"renews_on": end.isoformat(), "days": (end - as_of).days})
         for a, end in sorted(ends.items())
-        if (end - as_of).days <= playbook.days
+        if (end - as_of).days <= condition.days
     ]
 
 
-def _detractor(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
+def _detractor(condition: PlaybookCondition, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
     """An NPS answer of 0-6 in the last week: the latest per account, one occurrence per answer."""
     answers = SurveyResponse.objects.filter(
         account_id__in=ids,
@@ -169,12 +173,12 @@ def _detractor(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occur
     return list(latest.values())
 
 
-def _no_executive_sponsor(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
+def _no_executive_sponsor(condition: PlaybookCondition, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
     """No sponsor engaged in ``(as_of − days, as_of]``, among accounts customers for at least ``days``: one
     occurrence per last engagement (or "never")."""
-    starts = account_selectors.first_contract_starts(as_of=as_of - dt.timedelta(days=playbook.days), account_ids=ids)
+    starts = account_selectors.first_contract_starts(as_of=as_of - dt.timedelta(days=condition.days), account_ids=ids)
     last = account_selectors.last_sponsor_engagement(as_of=as_of, account_ids=starts)
-    cutoff = as_of - dt.timedelta(days=playbook.days)
+    cutoff = as_of - dt.timedelta(days=condition.days)
     result = []
     for account_id in sorted(starts):
         engaged = last.get(account_id)
@@ -184,22 +188,34 @@ def _no_executive_sponsor(playbook: Playbook, as_of: dt.date, ids: list[int]) ->
     return result
 
 
-def _stage_entered(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
-    """A change into ``trigger_stage`` in the last week: one occurrence per change."""
+def _stage_entered(condition: PlaybookCondition, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
+    """A change into ``stage`` in the last week: one occurrence per change."""
     changes = StageChange.objects.filter(
         account_id__in=ids,
-        to_stage_id=playbook.trigger_stage_id,
+        to_stage_id=condition.stage_id,
         changed_at__gte=day_end(as_of - dt.timedelta(days=EVENT_LOOKBACK_DAYS)),
         changed_at__lt=day_end(as_of),
     ).order_by("account_id", "-changed_at", "-id")
     latest: dict[int, Occurrence] = {}
     for pk, account_id, changed_at in changes.values_list("pk", "account_id", "changed_at"):
-        detail = {"entered_on": utc_date(changed_at).isoformat()}
+        detail = {"stage": condition.stage.name, "entered_on": utc_date(changed_at).isoformat()}
         latest.setdefault(account_id, Occurrence(account_id, f"stage:{pk}", detail))
     return list(latest.values())
 
 
-def _no_touch(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
+def _stage_longer_than(condition: PlaybookCondition, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
+    """In ``stage`` on ``as_of`` and entered it more than ``days`` ago: one occurrence per entry."""
+    result = []
+    for account_id, changes in sorted(stage_changes_known(as_of=as_of, account_ids=ids).items()):
+        entered = changes[-1]
+        days = (as_of - entered.day).days
+        if entered.to_stage_id == condition.stage_id and days > condition.days:
+            detail = {"stage": condition.stage.name, "entered_on": entered.day.isoformat(), "days": days}
+            result.append(Occurrence(account_id, f"in_stage:{condition.stage_id}:{entered.day.isoformat()}", detail))
+    return result
+
+
+def _no_touch(condition: PlaybookCondition, as_of: dt.date, ids: list[int]) -> list[Occurrence]:
     """No CSM touch for ``days`` (never touched: counted from the first contract start): one occurrence per last
     touch (or "never")."""
     last = account_selectors.last_touch_dates(as_of=as_of, account_ids=ids)
@@ -207,7 +223,7 @@ def _no_touch(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurr
     result = []
     for account_id in ids:
         since = last.get(account_id) or starts.get(account_id)
-        if since is None or (as_of - since).days < playbook.days:
+        if since is None or (as_of - since).days < condition.days:
             continue
         touched = last.get(account_id)
         key = touched.isoformat() if touched else "never"
@@ -216,7 +232,7 @@ def _no_touch(playbook: Playbook, as_of: dt.date, ids: list[int]) -> list[Occurr
     return result
 
 
-TRIGGERS: dict[str, Callable[[Playbook, dt.date, list[int]], list[Occurrence]]] = {
+TRIGGERS: dict[str, Callable[[PlaybookCondition, dt.date, list[int]], list[Occurrence]]] = {
     Trigger.HEALTH_RED: _health_red,
     Trigger.HEALTH_DROP: _health_drop,
     Trigger.USAGE_TREND_BELOW: _measure_below("usage_trend"),
@@ -226,18 +242,51 @@ TRIGGERS: dict[str, Callable[[Playbook, dt.date, list[int]], list[Occurrence]]] 
     Trigger.NO_EXECUTIVE_SPONSOR: _no_executive_sponsor,
     Trigger.STAGE_ENTERED: _stage_entered,
     Trigger.NO_TOUCH: _no_touch,
+    Trigger.STAGE_LONGER_THAN: _stage_longer_than,
 }
+
+
+def occurrence_key(keys: list[str]) -> str:
+    """One occurrence of all the conditions: their keys joined (a single condition keeps its own key, so firings
+    recorded before playbooks had several conditions still count); hashed when too long for the column."""
+    key = "|".join(keys)
+    return key if len(key) <= OCCURRENCE_KEY_LENGTH else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def conditions_met(
+    *, conditions: Iterable[PlaybookCondition], as_of: dt.date, account_ids: list[int]
+) -> list[Occurrence]:
+    """The accounts that meet every condition on ``as_of`` (AND), each condition evaluated only on the accounts
+    the previous ones left; the occurrence's detail holds each condition's inputs under its trigger."""
+    conditions = sorted(conditions, key=lambda c: c.trigger)
+    if not conditions:
+        return []
+    found: dict[int, list[Occurrence]] = {a: [] for a in account_ids}
+    for condition in conditions:
+        if not found:
+            break
+        met = {o.account_id: o for o in TRIGGERS[condition.trigger](condition, as_of, sorted(found))}
+        found = {a: [*parts, met[a]] for a, parts in found.items() if a in met}
+    return [
+        Occurrence(
+            account_id,
+            occurrence_key([part.key for part in parts]),
+            {condition.trigger: part.detail for condition, part in zip(conditions, parts, strict=True)},
+        )
+        for account_id, parts in sorted(found.items())
+    ]
 
 
 def playbook_candidates(
     *, playbook: Playbook, as_of: dt.date, account_ids: Iterable[int] | None = None
 ) -> list[Occurrence]:
-    """The occurrences the playbook would fire on ``as_of``: filter, trigger, minus occurrences already fired and
-    accounts in cooldown (a firing less than ``cooldown_days`` away from ``as_of``). Writes nothing."""
+    """The occurrences the playbook would fire on ``as_of``: filter, all the conditions, minus occurrences already
+    fired and accounts in cooldown (a firing less than ``cooldown_days`` away from ``as_of``). Writes nothing."""
     ids = playbook_universe(playbook=playbook, as_of=as_of, account_ids=account_ids)
     if not ids:
         return []
-    found = TRIGGERS[playbook.trigger](playbook, as_of, ids)
+    conditions = playbook.conditions.select_related("stage")
+    found = conditions_met(conditions=conditions, as_of=as_of, account_ids=ids)
     if not found:
         return []
     firings = PlaybookFiring.objects.filter(playbook=playbook, account_id__in={o.account_id for o in found})
@@ -271,6 +320,11 @@ class Effectiveness:
     health_change_fired: float | None
     health_change_similar: float | None
     outcomes: int
+
+    @property
+    def too_few(self) -> bool:
+        """The health comparison is a mean over ``outcomes`` firings: too few to compare under 5."""
+        return too_few(self.outcomes)
 
     @property
     def lift(self) -> float | None:
@@ -385,12 +439,63 @@ def _health_changes(*, playbook_ids: list[int], as_of: dt.date) -> dict[int, tup
 class DryRunRow:
     account_id: int
     account_name: str
+    owner: str
+    acv: Decimal | None  # N/A when a rate is missing
+    health: int | None
+    band: str
     occurrence_key: str
-    detail: dict
+    why: str
 
 
-def playbook_dry_run(*, playbook: Playbook, as_of: dt.date) -> list[DryRunRow]:
-    """The accounts the playbook would fire for on ``as_of``, with why; nothing is written."""
+@dataclass(frozen=True)
+class DryRun:
+    as_of: dt.date
+    rows: list[DryRunRow]  # by ACV, highest first (N/A last)
+
+    @property
+    def total_acv(self) -> Decimal:
+        return sum((row.acv for row in self.rows if row.acv is not None), Decimal(0))
+
+    @property
+    def acv_na(self) -> int:
+        """Accounts whose ACV is N/A: left out of the total."""
+        return sum(1 for row in self.rows if row.acv is None)
+
+
+def playbook_dry_run(*, playbook: Playbook, as_of: dt.date) -> DryRun:
+    """The accounts the playbook would fire for on ``as_of``, by ARR (ACV on ``as_of``), with their owner, health
+    and a sentence of why; nothing is written."""
     occurrences = playbook_candidates(playbook=playbook, as_of=as_of)
-    names = dict(Account.objects.filter(pk__in={o.account_id for o in occurrences}).values_list("pk", "name"))
-    return [DryRunRow(o.account_id, names[o.account_id], o.key, o.detail) for o in occurrences]
+    ids = [o.account_id for o in occurrences]
+    book = account_selectors.account_acv_book(as_of=as_of, account_ids=ids)
+    accounts = {
+        row["pk"]: row
+        for row in Account.objects.filter(pk__in=ids).values(
+            "pk", "name", "owner__username", "owner__first_name", "owner__last_name"
+        )
+    }
+    health = {
+        row["account_id"]: row
+        for row in AccountSnapshot.objects.filter(account_id__in=ids, as_of=as_of).values(
+            "account_id", "health", "band"
+        )
+    }
+    rows = []
+    for o in occurrences:
+        account = accounts[o.account_id]
+        owner = " ".join(filter(None, [account["owner__first_name"], account["owner__last_name"]]))
+        snapshot = health.get(o.account_id, {})
+        rows.append(
+            DryRunRow(
+                account_id=o.account_id,
+                account_name=account["name"],
+                owner=owner or account["owner__username"] or "",
+                acv=book.get(o.account_id),
+                health=snapshot.get("health"),
+                band=snapshot.get("band", NA),
+                occurrence_key=o.key,
+                why=occurrence_sentence(detail=o.detail, as_of=as_of),
+            )
+        )
+    rows.sort(key=lambda row: (row.acv is None, -(row.acv or 0), row.account_name, row.account_id))
+    return DryRun(as_of=as_of, rows=rows)

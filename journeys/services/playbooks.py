@@ -2,19 +2,26 @@
 
 Each playbook is evaluated in its own transaction holding its row lock (the nightly run and an arriving event
 never evaluate the same playbook at once). Firings go in with ``ON CONFLICT DO NOTHING`` on
-(playbook, account, occurrence) and tasks with a unique dedupe key, so a re-run never duplicates either.
+(playbook, account, occurrence) and tasks with a unique dedupe key, so a re-run never duplicates either. E-mail
+steps are sent after the transaction commits, for the firings it created.
 """
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import partial
 
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from accounts.models import Account
+from accounts.models import Account, User
 
-from ..models import Playbook, PlaybookFiring, PlaybookStep, Task
+from ..models import Playbook, PlaybookCondition, PlaybookFiring, PlaybookStep, Task
+from ..selectors.occurrences import occurrence_sentence
 from ..selectors.playbooks import Occurrence, playbook_candidates
+from .digest import site_url
 
 
 def _assignee(step: PlaybookStep, account: dict) -> tuple[int | None, str]:
@@ -31,8 +38,42 @@ def task_dedupe_key(*, playbook_id: int, account_id: int, occurrence_key: str, s
     return f"playbook:{playbook_id}:{account_id}:{occurrence_key}:{step_id}"
 
 
-def _fire(playbook: Playbook, occurrences: list[Occurrence], as_of: dt.date) -> tuple[int, int]:
-    """Record the firings and create their tasks; returns (firings, tasks)."""
+def _emails(playbook: Playbook, steps: list[PlaybookStep], occurrences: list[Occurrence], accounts: dict, as_of):
+    """The e-mails of the firings' e-mail steps, plain text, to each step's person (none for a pooled account)."""
+    people = {
+        user.pk: user
+        for user in User.objects.filter(
+            pk__in={_assignee(step, accounts[o.account_id])[0] for step in steps for o in occurrences},
+            is_active=True,
+        ).exclude(email="")
+    }
+    messages = []
+    for occurrence in occurrences:
+        account = accounts[occurrence.account_id]
+        why = occurrence_sentence(detail=occurrence.detail, as_of=as_of)
+        for step in steps:
+            person = people.get(_assignee(step, account)[0])
+            if person is None:
+                continue
+            link = site_url(reverse("web:account", args=[occurrence.account_id]))
+            body = "\n\n".join(
+                filter(
+                    None,
+                    [
+                        step.description,
+                        _("Why: %(why)s.") % {"why": why},
+                        link,
+                        _("Playbook: %(name)s") % {"name": playbook.name},
+                    ],
+                )
+            )
+            subject = step.title.replace("{account}", account["name"])
+            messages.append(EmailMessage(subject=subject, body=body, to=[person.email]))
+    return messages
+
+
+def _fire(playbook: Playbook, occurrences: list[Occurrence], as_of: dt.date) -> tuple[int, int, list[EmailMessage]]:
+    """Record the firings and create their tasks; returns (firings, tasks, the e-mails to send)."""
     PlaybookFiring.objects.bulk_create(
         [
             PlaybookFiring(
@@ -57,10 +98,11 @@ def _fire(playbook: Playbook, occurrences: list[Occurrence], as_of: dt.date) -> 
         )
     }
     steps = list(playbook.steps.order_by("order"))
+    task_steps = [step for step in steps if step.action == PlaybookStep.Action.TASK]
     tasks = []
     for occurrence in occurrences:
         account = accounts[occurrence.account_id]
-        for step in steps:
+        for step in task_steps:
             owner_id, pool_segment = _assignee(step, account)
             tasks.append(
                 Task(
@@ -84,7 +126,8 @@ def _fire(playbook: Playbook, occurrences: list[Occurrence], as_of: dt.date) -> 
                 )
             )
     Task.objects.bulk_create(tasks, ignore_conflicts=True, batch_size=1000)
-    return len(occurrences), len(tasks)
+    email_steps = [step for step in steps if step.action == PlaybookStep.Action.EMAIL]
+    return len(occurrences), len(tasks), _emails(playbook, email_steps, occurrences, accounts, as_of)
 
 
 def playbooks_evaluate(
@@ -99,14 +142,21 @@ def playbooks_evaluate(
     ids = None if account_ids is None else list(account_ids)
     playbooks = Playbook.objects.filter(active=True).order_by("pk")
     if triggers is not None:
-        playbooks = playbooks.filter(trigger__in=list(triggers))
-    counts = {"playbooks_evaluated": 0, "playbook_firings": 0, "playbook_tasks": 0}
+        playbooks = playbooks.filter(
+            pk__in=PlaybookCondition.objects.filter(trigger__in=list(triggers)).values("playbook")
+        )
+    counts = {"playbooks_evaluated": 0, "playbook_firings": 0, "playbook_tasks": 0, "playbook_emails": 0}
     if dry_run:
-        for playbook in playbooks.annotate(step_count=Count("steps")):
+        steps = playbooks.annotate(
+            task_steps=Count("steps", filter=Q(steps__action=PlaybookStep.Action.TASK)),
+            email_steps=Count("steps", filter=Q(steps__action=PlaybookStep.Action.EMAIL)),
+        )
+        for playbook in steps:
             occurrences = playbook_candidates(playbook=playbook, as_of=as_of, account_ids=ids)
             counts["playbooks_evaluated"] += 1
             counts["playbook_firings"] += len(occurrences)
-            counts["playbook_tasks"] += len(occurrences) * playbook.step_count
+            counts["playbook_tasks"] += len(occurrences) * playbook.task_steps
+            counts["playbook_emails"] += len(occurrences) * playbook.email_steps
         return counts
     for playbook_id in playbooks.values_list("pk", flat=True):
         with transaction.atomic():
@@ -116,7 +166,15 @@ def playbooks_evaluate(
             counts["playbooks_evaluated"] += 1
             occurrences = playbook_candidates(playbook=playbook, as_of=as_of, account_ids=ids)
             if occurrences:
-                firings, tasks = _fire(playbook, occurrences, as_of)
+                firings, tasks, emails = _fire(playbook, occurrences, as_of)
                 counts["playbook_firings"] += firings
                 counts["playbook_tasks"] += tasks
+                counts["playbook_emails"] += len(emails)
+                if emails:
+                    # Sent once the firings are committed; a mail server that fails is logged, the firing stays.
+                    transaction.on_commit(partial(_send, emails), robust=True)
     return counts
+
+
+def _send(emails: list[EmailMessage]) -> None:
+    get_connection().send_messages(emails)

@@ -12,7 +12,7 @@ from accounts.usage.selectors import feature_first_use
 from csm_platform.dates import day_end, utc_date
 
 from ..errors import JourneyError
-from ..models import Playbook, Stage, StageChange, StageMilestone
+from ..models import Stage, StageChange, StageMilestone, Trigger
 from .playbooks import playbooks_evaluate
 
 
@@ -73,7 +73,7 @@ def stage_change(
         subject=_subject(from_stage, to_stage),
         body=reason,
     )
-    playbooks_evaluate(as_of=utc_date(changed_at), account_ids=[account_id], triggers=[Playbook.Trigger.STAGE_ENTERED])
+    playbooks_evaluate(as_of=utc_date(changed_at), account_ids=[account_id], triggers=[Trigger.STAGE_ENTERED])
     return change
 
 

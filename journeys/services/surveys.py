@@ -25,7 +25,7 @@ from csm_platform.dates import day_start
 from csm_platform.validation import moment_checked, text_checked
 
 from ..errors import JourneyError
-from ..models import Playbook, SurveyResponse
+from ..models import SurveyResponse, Trigger
 from ..selectors.surveys import DETRACTOR_UP_TO
 from .playbooks import playbooks_evaluate
 
@@ -208,9 +208,7 @@ def _responses_store(responses: list[SurveyResponse], *, source: str) -> tuple[l
     SurveyResponse.objects.bulk_create([r for r in fresh if r.external_id], ignore_conflicts=True)
     detractor_accounts = {r.account_id for r in fresh if r.kind == Kind.NPS and r.score <= DETRACTOR_UP_TO}
     if detractor_accounts:
-        playbooks_evaluate(
-            as_of=timezone.now().date(), account_ids=detractor_accounts, triggers=[Playbook.Trigger.DETRACTOR]
-        )
+        playbooks_evaluate(as_of=timezone.now().date(), account_ids=detractor_accounts, triggers=[Trigger.DETRACTOR])
     return fresh, len(responses) - len(fresh)
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from health.models import AccountSnapshot
-from journeys.models import CheckIn, Playbook, Task
+from journeys.models import CheckIn, Task, Trigger
 from journeys.services import check_ins_schedule, playbooks_evaluate
 from tests.factories import AccountFactory, PlaybookFactory, PlaybookStepFactory, SuccessPlanFactory
 
@@ -52,7 +52,7 @@ def test_a_csm_finishes_a_playbook_task_and_records_a_check_in(live_server, alic
     today = timezone.now().date()
     account = AccountFactory(owner=alice, name="Acme Robotics")
     AccountSnapshot.objects.create(account=account, as_of=today, acv=Decimal(0), health=25, band="red")
-    playbook = PlaybookFactory(name="Red account rescue", trigger=Playbook.Trigger.HEALTH_RED)
+    playbook = PlaybookFactory(name="Red account rescue", trigger=Trigger.HEALTH_RED)
     PlaybookStepFactory(playbook=playbook, title="Call {account} about their health", due_in_days=0)
     playbooks_evaluate(as_of=today)
     SuccessPlanFactory(account=account, created_at=timezone.now() - dt.timedelta(days=200))

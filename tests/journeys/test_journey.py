@@ -127,7 +127,11 @@ def test_the_journey_page_shows_the_hand_computed_figures(journeys, client, edna
         row = re.search(rf'<tr data-stage="{re.escape(name)}">(.*?)</tr>', page, re.S).group(1)
         cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         percent = "—" if conversion is None else f"{round(conversion * 100)}%"
+        if conversion is not None and reached < 5:
+            percent += f" n = {reached}, too few to compare"
         median_text = "N/A" if median is None else f"{median:g}"
+        if median is not None and stays < 5:
+            median_text += f" n = {stays}, too few to compare"
         assert cells == [name, str(now), str(reached), percent, median_text, str(stays)], name
     assert re.search(r'id="days-to-adoption-median">\s*70\s*<', page)
 

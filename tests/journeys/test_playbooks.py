@@ -14,7 +14,7 @@ from accounts.models import Account
 from health.models import AccountSnapshot
 from health.pipeline import AFTER_RECOMPUTE, recompute
 from journeys import health_hooks
-from journeys.models import Playbook, PlaybookFiring, PlaybookStep, Task
+from journeys.models import Playbook, PlaybookFiring, PlaybookStep, Task, Trigger
 from journeys.selectors.playbooks import playbook_candidates, playbook_dry_run, playbook_effectiveness
 from journeys.services import journeys_nightly, playbooks_evaluate, stage_change
 from tests.factories import (
@@ -33,7 +33,6 @@ from tests.journeys.conftest import at
 pytestmark = pytest.mark.django_db
 
 AS_OF = dt.date(2024, 6, 30)
-Trigger = Playbook.Trigger
 
 
 def day(n: int) -> dt.date:
@@ -75,7 +74,12 @@ def test_health_red_fires_once_per_red_episode(alice):
     snap(d, day(25), "red"), snap(d, day(26), "green"), snap(d, day(30), "red")
 
     assert keys(book, day(29)) == {a.pk: "red:2024-06-28"}
-    assert playbooks_evaluate(as_of=day(29)) == {"playbooks_evaluated": 1, "playbook_firings": 1, "playbook_tasks": 2}
+    assert playbooks_evaluate(as_of=day(29)) == {
+        "playbooks_evaluated": 1,
+        "playbook_firings": 1,
+        "playbook_tasks": 2,
+        "playbook_emails": 0,
+    }
     # The next night: a's episode already fired; b (an N/A night does not end its episode) and d (red again) fire.
     assert keys(book) == {b.pk: "red:2024-06-20", d.pk: "red:2024-06-30"}
     assert playbooks_evaluate(as_of=AS_OF)["playbook_tasks"] == 4
@@ -111,8 +115,8 @@ def test_a_dry_run_writes_nothing(alice, bob):
     writes = [q["sql"] for q in queries if q["sql"].lstrip().split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
     assert writes == []
     assert not any("FOR UPDATE" in q["sql"] for q in queries)
-    assert counts == {"playbooks_evaluated": 1, "playbook_firings": 2, "playbook_tasks": 4}
-    assert [(r.account_name, r.occurrence_key) for r in rows] == [
+    assert counts == {"playbooks_evaluated": 1, "playbook_firings": 2, "playbook_tasks": 4, "playbook_emails": 0}
+    assert [(r.account_name, r.occurrence_key) for r in rows.rows] == [
         ("Acme", "red:2024-06-30"),
         ("Bolt", "red:2024-06-30"),
     ]
@@ -130,7 +134,8 @@ def test_health_drop_fires_the_night_the_fall_reaches_the_threshold():
     snap(b, day(30), "yellow", 50)
     snap(c, day(30), "red", 10)  # no snapshot 30 days before: N/A, no firing
     assert keys(book) == {a.pk: "drop:2024-06-30"}
-    assert playbook_candidates(playbook=book, as_of=AS_OF)[0].detail == {"health": 55, "health_30_days_before": 80}
+    detail = {"health_drop": {"health": 55, "health_30_days_before": 80}}
+    assert playbook_candidates(playbook=book, as_of=AS_OF)[0].detail == detail
 
 
 def test_usage_trend_and_license_utilization_below_a_threshold():
@@ -245,7 +250,12 @@ def test_cooldown_keeps_an_account_from_firing_again_too_soon():
 def test_inactive_playbooks_and_playbooks_without_candidates():
     playbook(active=False)
     snap(AccountFactory(), AS_OF, "red")
-    assert playbooks_evaluate(as_of=AS_OF) == {"playbooks_evaluated": 0, "playbook_firings": 0, "playbook_tasks": 0}
+    assert playbooks_evaluate(as_of=AS_OF) == {
+        "playbooks_evaluated": 0,
+        "playbook_firings": 0,
+        "playbook_tasks": 0,
+        "playbook_emails": 0,
+    }
 
 
 def test_effectiveness_matches_a_hand_computation(alice):

@@ -12,7 +12,7 @@ from accounts.ingestion.services import write_key_create
 from accounts.models import Activity
 from health.measures import REGISTRY, measure_inputs
 from journeys.errors import JourneyError
-from journeys.models import JourneySettings, Playbook, SurveyResponse, Task
+from journeys.models import JourneySettings, SurveyResponse, Task, Trigger
 from journeys.selectors.surveys import (
     detractor_answers,
     nps_by_account,
@@ -239,7 +239,7 @@ def test_segment_track_call_is_stored_once_per_message_id():
 
 def test_a_detractor_answer_fires_the_detractor_playbook_at_once(alice):
     account = AccountFactory(owner=alice)
-    playbook = PlaybookFactory(trigger=Playbook.Trigger.DETRACTOR)
+    playbook = PlaybookFactory(trigger=Trigger.DETRACTOR)
     PlaybookStepFactory(playbook=playbook, title="Call {account} about their NPS")
     now = timezone.now() - dt.timedelta(minutes=1)
     survey_response_create(account_id=account.pk, kind="nps", score=3, responded_at=now, source="api")
