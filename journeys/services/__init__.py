@@ -6,6 +6,7 @@ from .digest import digest_run_due, digest_send
 from .plans import check_in_record, check_ins_schedule, outcome_create, outcome_status_set, success_plan_update
 from .playbooks import playbooks_evaluate
 from .stages import stage_change, stage_milestones_apply
+from .starter_playbooks import starter_playbooks_load
 from .surveys import survey_response_create, survey_response_from_track, survey_responses_import_csv
 from .tasks import task_comment_add, task_complete, task_create, task_snooze, task_take
 
@@ -30,6 +31,7 @@ __all__ = [
     "playbooks_evaluate",
     "stage_change",
     "stage_milestones_apply",
+    "starter_playbooks_load",
     "success_plan_update",
     "survey_response_create",
     "survey_response_from_track",
