@@ -1,6 +1,6 @@
 """Writes of the Segment-compatible tracking API: a batch of calls stored set-based in one transaction; write keys.
 
-Mapping (../shared/DOMAIN.md, "Entities" and "Usage"):
+Mapping (docs/integration-guide.md):
 
 - ``group``: creates or updates the account whose ``external_id`` is ``groupId`` (traits ``name``, ``domain`` or
   ``website``, ``industry``; other traits are ignored); with a ``userId`` the contact of that user moves to the
