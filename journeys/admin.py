@@ -27,6 +27,7 @@ from .models import (
     TaskComment,
 )
 from .models.playbooks import DAYS_TRIGGERS, STAGE_TRIGGERS, THRESHOLD_TRIGGERS
+from .webhooks import admin as webhooks_admin  # noqa: F401 (registers the outgoing webhooks' screens)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

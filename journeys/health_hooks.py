@@ -11,6 +11,7 @@ from health.measures import Measure, MeasureContext
 from .selectors.surveys import nps_by_account
 from .selectors.tasks import open_high_priority_tasks
 from .services import journeys_nightly
+from .webhooks.services import webhook_events_nightly
 
 
 def nps_measure_inputs(ctx: MeasureContext) -> pd.DataFrame:
@@ -24,7 +25,9 @@ def nps_feature(as_of: dt.date, account_ids: list[int]) -> pd.Series:
 
 
 def after_recompute(as_of: dt.date) -> dict:
-    return journeys_nightly(as_of=as_of)
+    counts = journeys_nightly(as_of=as_of)
+    counts["webhook_events"] = webhook_events_nightly(as_of=as_of)  # band changes, renewals, overdue tasks
+    return counts
 
 
 NPS_MEASURE = Measure(

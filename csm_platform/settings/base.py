@@ -251,3 +251,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CSM Platform <csm@lo
 # and the customer metadata key whose value is the account's CRM id (Account.external_id).
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_ACCOUNT_METADATA_KEY = env.str("STRIPE_ACCOUNT_METADATA_KEY", default="crm_id")
+
+# Outgoing webhooks (docs/integration-guide.md): each delivery waits WEBHOOK_TIMEOUT_SECONDS for an answer; a failed
+# attempt is retried after WEBHOOK_RETRY_BASE_SECONDS, doubled each time (at most WEBHOOK_RETRY_MAX_SECONDS), up to
+# WEBHOOK_MAX_ATTEMPTS attempts in all. A renewal "enters its window" WEBHOOK_RENEWAL_WINDOW_DAYS before its end.
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=60 * 60)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RENEWAL_WINDOW_DAYS = env.int("WEBHOOK_RENEWAL_WINDOW_DAYS", default=90)

@@ -21,6 +21,7 @@ from accounts.models import Account, User
 from ..models import Playbook, PlaybookCondition, PlaybookFiring, PlaybookStep, Task
 from ..selectors.occurrences import occurrence_sentence
 from ..selectors.playbooks import Occurrence, playbook_candidates
+from ..webhooks.services import webhook_playbooks_fired
 from .digest import site_url
 
 
@@ -91,6 +92,7 @@ def _fire(playbook: Playbook, occurrences: list[Occurrence], as_of: dt.date) -> 
             occurrence_key__in={o.key for o in occurrences},
         ).values_list("pk", "account_id", "occurrence_key")
     }
+    webhook_playbooks_fired(firing_ids=firing_ids.values())
     accounts = {
         row["id"]: row
         for row in Account.objects.filter(pk__in={o.account_id for o in occurrences}).values(
