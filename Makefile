@@ -6,10 +6,14 @@ PORT ?= 8000
 
 .PHONY: run test lint install docs
 
-$(BIN)/.installed: pyproject.toml
+UV_VERSION := 0.13.9
+
+# The exact versions of uv.lock (CI installs the same); after changing dependencies in pyproject.toml, run
+# `.venv/bin/uv lock` and commit uv.lock with it. uv lives in the venv beside what it installs (--inexact).
+$(BIN)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --extra dev --quiet
 	touch $@
 
 install: $(BIN)/.installed
