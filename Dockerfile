@@ -4,12 +4,16 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=csm_platform.settings.production
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml uv.lock README.md ./
 COPY csm_platform csm_platform
 COPY accounts accounts
 COPY health health
 COPY journeys journeys
-RUN pip install --no-cache-dir .
+# The exact versions of uv.lock (without the dev extra), then the project itself.
+RUN pip install --no-cache-dir "uv==0.13.9" \
+ && uv export --frozen --no-emit-project -o /tmp/requirements.txt \
+ && pip install --no-cache-dir -r /tmp/requirements.txt \
+ && pip install --no-cache-dir --no-deps .
 COPY . .
 RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     python manage.py collectstatic --no-input
