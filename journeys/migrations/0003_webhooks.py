@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'webhook endpoint',
                 'ordering': ['name'],
+                'permissions': [('manage_webhooks', 'Can manage outgoing webhooks and replay deliveries')],
                 'constraints': [models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='webhook_endpoint_name_not_blank'), models.CheckConstraint(condition=models.Q(('secret', ''), _negated=True), name='webhook_endpoint_secret_not_blank')],
             },
         ),

@@ -44,6 +44,9 @@ class Endpoint(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("webhook endpoint")
+        # Only the admin role has it (accounts.roles: "journeys.*"); a manager's journeys add/change/delete/view
+        # permissions do not reach the webhook screens.
+        permissions = [("manage_webhooks", _("Can manage outgoing webhooks and replay deliveries"))]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="webhook_endpoint_name_not_blank"),
             models.CheckConstraint(condition=~Q(secret=""), name="webhook_endpoint_secret_not_blank"),

@@ -5,32 +5,30 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import Role, has_any_role
-
 from ..models import Delivery, DeliveryAttempt, Endpoint, EventKind, WebhookEvent
 from .services import deliveries_replay
 
-ADMINS = frozenset({Role.ADMIN.value})
+MANAGE = "journeys.manage_webhooks"
 
 
 class AdminRoleOnly:
-    """Endpoints hold secrets and decide where the book's data goes: only admins see these screens (a manager's
-    journeys permissions do not reach them)."""
+    """Endpoints hold secrets and decide where the book's data goes: the screens need ``manage_webhooks``, which
+    only the admin role has (a manager's journeys permissions do not reach them)."""
 
     def has_module_permission(self, request) -> bool:
-        return has_any_role(request.user, ADMINS) and super().has_module_permission(request)
+        return request.user.has_perm(MANAGE) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return has_any_role(request.user, ADMINS) and super().has_view_permission(request, obj)
+        return request.user.has_perm(MANAGE) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return has_any_role(request.user, ADMINS) and super().has_add_permission(request)
+        return request.user.has_perm(MANAGE) and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return has_any_role(request.user, ADMINS) and super().has_change_permission(request, obj)
+        return request.user.has_perm(MANAGE) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return has_any_role(request.user, ADMINS) and super().has_delete_permission(request, obj)
+        return request.user.has_perm(MANAGE) and super().has_delete_permission(request, obj)
 
 
 class EndpointForm(forms.ModelForm):
@@ -102,7 +100,7 @@ class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
     actions = ["replay"]
 
     def has_replay_permission(self, request) -> bool:
-        return has_any_role(request.user, ADMINS)
+        return request.user.has_perm(MANAGE)
 
     @admin.action(description=_("Replay: send the event again"), permissions=["replay"])
     def replay(self, request, queryset):
