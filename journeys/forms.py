@@ -32,6 +32,20 @@ class SnoozeForm(forms.Form):
     until = forms.DateField(label=_("Snooze until"), widget=DATE)
 
 
+class TaskEditForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    due_date = forms.DateField(label=_("Due"), widget=DATE)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+
+class NextCheckInForm(forms.Form):
+    next_check_in = forms.DateField(label=_("Next check-in"), widget=DATE)
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 

@@ -14,6 +14,15 @@ from .playbooks import Task
 class SuccessPlan(models.Model):
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="success_plan")
     summary = models.TextField(blank=True, help_text=_("What the customer bought us for, in their words."))
+    next_check_in = models.DateField(
+        _("next check-in"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The day the next check-in is asked. Empty: the workspace interval after the last check-in, else after "
+            "the plan was made."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

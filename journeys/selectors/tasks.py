@@ -1,15 +1,18 @@
-"""Reads of tasks: who may act on which task, 'My tasks', the pooled queue, and point-in-time counts."""
+"""Reads of tasks: who may act on which task, 'My tasks' with each account's context, the pooled queue, who may
+own a task, and point-in-time counts."""
 
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
 
-from accounts.models import Account
+from accounts.models import Account, User
 from accounts.roles import Role, user_roles
+from accounts.selectors import contracts_live_on
 from csm_platform.dates import day_end
+from health.models import AccountSnapshot
 
 from ..models import PoolMember, Priority, Task
 
@@ -53,16 +56,43 @@ class MyTasks:
         return len(self.overdue) + len(self.due_today) + len(self.upcoming)
 
 
+def latest_night(*, today: dt.date) -> dt.date | None:
+    """The latest night with snapshots on or before ``today``."""
+    return AccountSnapshot.objects.filter(as_of__lte=today).aggregate(day=Max("as_of"))["day"]
+
+
+def with_account_context(tasks: QuerySet[Task], *, today: dt.date, night: dt.date | None = None) -> QuerySet[Task]:
+    """Annotate each task with its account's figures from the night (default: the latest on or before ``today``;
+    ``health``, ``band``, ``acv``: None without a snapshot) and ``renews_on``, the next end of a contract live
+    today. In SQL, so a list of tasks stays one query."""
+    night = night or latest_night(today=today)
+    on_night = Q(account__snapshots__as_of=night) if night else Q(account__snapshots__as_of__isnull=True)
+    ends = contracts_live_on(as_of=today).filter(account=OuterRef("account_id")).order_by("end_date")
+    return tasks.alias(night=FilteredRelation("account__snapshots", condition=on_night)).annotate(
+        health=F("night__health"),
+        band=F("night__band"),
+        acv=F("night__acv"),
+        renews_on=Subquery(ends.values("end_date")[:1]),
+    )
+
+
 def my_tasks(*, user, today: dt.date) -> MyTasks:
     """The user's open tasks, overdue first (oldest due first, then by priority), then due today, then upcoming;
-    snoozed ones apart; and the pooled queue the user may take from. Two queries."""
+    snoozed ones apart; and the pooled queue the user may take from (for a CS manager, every pooled task). Each
+    task carries its account's health, ACV and next renewal (``with_account_context``): a query for the
+    night and one per list, whatever the number of tasks."""
+    night = latest_night(today=today)
     mine = list(
-        Task.objects.filter(owner=user, status=Task.Status.OPEN)
+        with_account_context(Task.objects.filter(owner=user, status=Task.Status.OPEN), today=today, night=night)
         .select_related("account", "playbook")
         .order_by("due_date", "-priority", "id")
     )
     actionable = tasks_actionable_by(user).filter(owner__isnull=True, status=Task.Status.OPEN)
-    pooled = list(actionable.select_related("account", "playbook").order_by("due_date", "-priority", "id"))
+    pooled = list(
+        with_account_context(actionable, today=today, night=night)
+        .select_related("account", "playbook")
+        .order_by("due_date", "-priority", "id")
+    )
     awake = [task for task in mine if not task.is_snoozed(today)]
     return MyTasks(
         today=today,
@@ -72,6 +102,18 @@ def my_tasks(*, user, today: dt.date) -> MyTasks:
         snoozed=[task for task in mine if task.is_snoozed(today)],
         pooled=[task for task in pooled if not task.is_snoozed(today)],
     )
+
+
+def task_owner_choices(*, account_id: int) -> QuerySet[User]:
+    """Who may own a task of the account: the active users who may change the account
+    (``Account.objects.editable_by``): admins, the account's CSM, and the manager of the CSM's team."""
+    owner = Account.objects.select_related("owner").get(pk=account_id).owner
+    scope = Q(is_superuser=True) | Q(groups__name=Role.ADMIN)
+    if owner is not None:
+        scope |= Q(pk=owner.pk)
+        if owner.team_id:
+            scope |= Q(managed_teams=owner.team_id, groups__name=Role.MANAGER)
+    return User.objects.filter(scope, is_active=True).distinct().order_by("first_name", "last_name", "username")
 
 
 def task_detail(*, task_id: int, user) -> Task:

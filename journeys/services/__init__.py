@@ -3,12 +3,19 @@
 import datetime as dt
 
 from .digest import digest_run_due, digest_send
-from .plans import check_in_record, check_ins_schedule, outcome_create, outcome_status_set, success_plan_update
+from .plans import (
+    check_in_record,
+    check_ins_schedule,
+    outcome_create,
+    outcome_status_set,
+    success_plan_next_check_in_set,
+    success_plan_update,
+)
 from .playbooks import playbooks_evaluate
 from .stages import stage_change, stage_milestones_apply
 from .starter_playbooks import starter_playbooks_load
 from .surveys import survey_response_create, survey_response_from_track, survey_responses_import_csv
-from .tasks import task_comment_add, task_complete, task_create, task_snooze, task_take
+from .tasks import task_comment_add, task_complete, task_create, task_snooze, task_take, task_update
 
 
 def journeys_nightly(*, as_of: dt.date) -> dict:
@@ -32,6 +39,7 @@ __all__ = [
     "stage_change",
     "stage_milestones_apply",
     "starter_playbooks_load",
+    "success_plan_next_check_in_set",
     "success_plan_update",
     "survey_response_create",
     "survey_response_from_track",
@@ -41,4 +49,5 @@ __all__ = [
     "task_create",
     "task_snooze",
     "task_take",
+    "task_update",
 ]

@@ -10,10 +10,10 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import Account, Activity
 from accounts.services import activity_create
-from csm_platform.dates import add_months
 
 from ..errors import JourneyError
 from ..models import CheckIn, Outcome, SuccessPlan, Task
+from ..selectors.accounts import check_in_due_on
 from ..selectors.surveys import journey_settings_get
 from .tasks import task_complete
 
@@ -54,22 +54,45 @@ def outcome_status_set(*, outcome_id: int, account_id: int, status: str) -> Outc
     return Outcome.objects.get(pk=outcome_id)
 
 
+def success_plan_next_check_in_set(*, account_id: int, user, on: dt.date, today: dt.date) -> SuccessPlan:
+    """Schedule the plan's next check-in (today or later); the nightly job asks it then, once."""
+    if on < today:
+        raise JourneyError(_("Schedule the check-in for today or a later day."))
+    plan = success_plan_ensure(account_id=account_id, user=user)
+    plan.next_check_in = on
+    plan.save(update_fields=["next_check_in"])
+    return plan
+
+
 @transaction.atomic
 def check_ins_schedule(*, as_of: dt.date) -> int:
-    """Ask every plan of a non-churned account whose check-in is due on or before ``as_of`` (the interval after
-    its last check-in, else after the plan was made): a check-in dated on the due day and a task for the CSM (or
-    the segment's pool). Unique per (plan, day), so a re-run asks nothing twice. Returns check-ins created."""
+    """Ask every plan of a non-churned account whose check-in is due on or before ``as_of``
+    (``check_in_due_on``): a check-in dated on the due day and a task for the CSM (or the segment's pool), and the
+    plan's scheduled date is cleared (the interval counts from this check-in on). Unique per (plan, day), so a
+    re-run asks nothing twice. Returns check-ins created."""
     interval = journey_settings_get().check_in_interval_months
     plans = (
         SuccessPlan.objects.exclude(account__status=Account.Status.CHURNED)
         .annotate(last_asked=Max("check_ins__asked_on"))
-        .values("pk", "account_id", "created_at", "last_asked", "account__owner_id", "account__segment")
+        .values(
+            "pk",
+            "account_id",
+            "created_at",
+            "next_check_in",
+            "last_asked",
+            "account__owner_id",
+            "account__segment",
+        )
     )
     due = []
     for plan in plans:
-        base = plan["last_asked"] or timezone.localdate(plan["created_at"], dt.UTC)
-        asked_on = add_months(base, interval)
-        if asked_on <= as_of:
+        asked_on = check_in_due_on(
+            next_check_in=plan["next_check_in"],
+            last_asked=plan["last_asked"],
+            created_on=timezone.localdate(plan["created_at"], dt.UTC),
+            interval=interval,
+        )
+        if asked_on <= as_of and (plan["last_asked"] is None or asked_on > plan["last_asked"]):
             due.append((plan, asked_on))
     if not due:
         return 0
@@ -100,6 +123,7 @@ def check_ins_schedule(*, as_of: dt.date) -> int:
         ],
         ignore_conflicts=True,
     )
+    SuccessPlan.objects.filter(pk__in=[plan["pk"] for plan, _asked_on in due]).update(next_check_in=None)
     return len(created)
 
 

@@ -1,4 +1,4 @@
-"""Writes of tasks: create, finish (logged on the account's timeline), snooze, take from the pool, comment.
+"""Writes of tasks: create, edit, finish (logged on the account's timeline), snooze, take from the pool, comment.
 
 Every action on an existing task is a conditional UPDATE on the rows the user may act on
 (``selectors.tasks.tasks_actionable_by``), so two clicks or two people never finish or take a task twice.
@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, Activity
+from accounts.models import Account, Activity, User
 from accounts.services import activity_create
 
 from ..errors import JourneyError
@@ -77,6 +77,27 @@ def task_complete(*, task_id: int, user, log_activity: bool = True) -> Task:
             body=task.description,
         )
     return task
+
+
+def task_update(*, task_id: int, user, title: str, due_date: dt.date, owner_id: int) -> Task:
+    """Change an open task's title, due date and owner. The new owner must be someone who may change the task's
+    account (``Account.objects.editable_by``): the account's CSM, their manager, an admin."""
+    title = title.strip()
+    if not title:
+        raise JourneyError(_("A task needs a title."))
+    task = tasks_actionable_by(user).filter(pk=task_id).select_related("account").first()
+    if task is None:
+        if Task.objects.filter(pk=task_id).exists():
+            raise PermissionDenied(_("You may not act on this task."))
+        raise JourneyError(_("There is no task %(id)s.") % {"id": task_id})
+    if owner_id != task.owner_id:
+        owner = User.objects.filter(pk=owner_id, is_active=True).first()
+        if owner is None or not Account.objects.editable_by(owner).filter(pk=task.account_id).exists():
+            raise JourneyError(
+                _("%(name)s may not work on %(account)s: choose its CSM, their manager or an admin.")
+                % {"name": owner or _("That user"), "account": task.account.name}
+            )
+    return _claim(user, task_id, title=title[:200], due_date=due_date, owner_id=owner_id)
 
 
 def task_snooze(*, task_id: int, user, until: dt.date | None, today: dt.date) -> Task:

@@ -22,7 +22,7 @@ def test_each_trigger_becomes_one_condition():
     old = migrate(BEFORE)
     Stage = old.get_model("journeys", "Stage")
     Playbook = old.get_model("journeys", "Playbook")
-    adoption = Stage.objects.get(name="Adoption")
+    adoption, _created = Stage.objects.get_or_create(name="Adoption", defaults={"order": 5})
     Playbook.objects.create(name="Quiet", trigger="no_touch", days=30, active=True)
     Playbook.objects.create(name="Adopted", trigger="stage_entered", trigger_stage=adoption, active=False)
     Playbook.objects.create(name="Usage", trigger="usage_trend_below", threshold=0.7, active=True)

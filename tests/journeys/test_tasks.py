@@ -135,7 +135,8 @@ def test_pages_done_snooze_take_and_comment(book, alice, client):
     done = client.post(reverse("journeys:task_done", args=[book["today"].pk]), headers={"HX-Request": "true"})
     assert done.status_code == 200 and "band-green" in done.content.decode()
     again = client.post(reverse("journeys:task_done", args=[book["today"].pk]), headers={"HX-Request": "true"})
-    assert again.status_code == 409
+    assert again.status_code == 200 and 'role="alert"' in again.content.decode()
+    assert "This task is already done." in again.content.decode()
     snoozed = client.post(reverse("journeys:task_snooze", args=[book["upcoming"].pk]), {"until": "2099-01-01"})
     assert snoozed.status_code == 302
     bad = client.post(reverse("journeys:task_snooze", args=[book["upcoming"].pk]), {"until": "soon"}, follow=True)
