@@ -50,7 +50,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "journeys.change_*",
         "journeys.delete_*",
     ),
-    Role.ADMIN: ("accounts.*", "health.*", "journeys.*", "auth.*", "authtoken.*"),
+    Role.ADMIN: ("accounts.*", "health.*", "journeys.*", "auth.*", "authtoken.*", "web.*"),
 }
 
 

@@ -294,7 +294,9 @@ def account_assign(*, user, account_ids: list[int], owner=UNSET, account_executi
     under the rules of ``assignment_errors``; all or none (a ValidationError says why). Saved one by one, so the
     audit trail records each change. Returns how many accounts changed."""
     wanted = set(account_ids)
-    accounts = list(Account.objects.editable_by(user).filter(pk__in=wanted).select_for_update().order_by("pk"))
+    accounts = list(
+        Account.objects.editable_by(user).filter(pk__in=wanted).select_for_update(of=("self",)).order_by("pk")
+    )
     if not wanted or len(accounts) != len(wanted):
         raise ValidationError(_("You may not change %(n)d of these accounts.") % {"n": len(wanted) - len(accounts)})
     assignments = {

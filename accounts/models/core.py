@@ -5,8 +5,11 @@ Models hold fields, constraints and choices; the formulas live in ``selectors.py
 """
 
 import datetime as dt
+from zoneinfo import available_timezones
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -28,10 +31,27 @@ class Team(models.Model):
         return self.name
 
 
+def workspace_time_zone() -> str:
+    """A new user's time zone: the workspace's (``TIME_ZONE``)."""
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(_("“%(value)s” is not a time zone name such as Europe/Paris."), params={"value": value})
+
+
 class User(AbstractUser):
     """A person who works in the platform: CSM, manager, AE, admin or executive (by group)."""
 
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=63,
+        default=workspace_time_zone,
+        validators=[validate_time_zone],
+        help_text=_("Times are entered and shown in this zone (an IANA name such as America/New_York)."),
+    )
 
     class Meta:
         ordering = ["username"]

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csm_platform.web.middleware.UserTimeZoneMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "csm_platform.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -9,7 +9,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Account, Contract, Team, User
@@ -19,6 +18,7 @@ from journeys.models import Stage
 
 from .forms import EARLIEST, LATEST
 from .models import ForecastCategory
+from .selectors.portfolio import at_risk
 from .selectors.renewals import NOT_SET, RenewalState
 
 WINDOW_CHOICES = [(str(days), _("Next %(days)s days") % {"days": days}) for days in (30, 60, 90, 180)]
@@ -56,9 +56,71 @@ def quarter_choices(*, today: dt.date, count: int = 5) -> list[tuple[str, str]]:
     return choices
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class StageFilter(django_filters.ModelChoiceFilter):
-    """A journey stage id, matched against the account's current stage (an annotation, not a model field)."""
+class _Blankless:
+    """A multiple-choice field that ignores empty values, so ``?owner=`` (widen to everyone) is no error."""
+
+    def clean(self, value):
+        return super().clean([item for item in value or () if item != ""])
+
+
+class _AnyOfChoices(_Blankless, django_filters.fields.MultipleChoiceField):
+    pass
+
+
+class _AnyOfModels(_Blankless, forms.ModelMultipleChoiceField):
+    pass
+
+
+class AnyOf(django_filters.MultipleChoiceFilter):
+    """OR within the filter: the rows whose field is any of the picked values (one ``IN``, no DISTINCT). Filters
+    AND with each other."""
+
+    field_class = _AnyOfChoices
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        super().__init__(**kwargs)
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        return queryset.filter(**{f"{self.field_name}__in": list(value)})
+
+
+class AnyOfModels(django_filters.ModelMultipleChoiceFilter):
+    """``AnyOf`` over model choices (matched by primary key, so it also works on an annotated id)."""
+
+    field_class = _AnyOfModels
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        super().__init__(**kwargs)
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        return queryset.filter(**{f"{self.field_name}__in": [item.pk for item in value]})
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer"}})
+class StageFilter(AnyOfModels):
+    """Journey stage ids, matched against the account's current stage (an annotation, not a model field)."""
+
+
+class AtRiskFilter(django_filters.BooleanFilter):
+    """``at_risk=on``: red health OR high churn risk, the "ARR at risk" card's definition (``selectors.portfolio
+    .at_risk``); off: no restriction."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("At risk only"),
+            widget=forms.CheckboxInput,
+            help_text=_("Red health or high churn risk"),
+            **kwargs,
+        )
+
+    def filter(self, queryset, value):
+        return queryset.filter(at_risk()) if value else queryset
 
 
 class EvaluationDateFilter(django_filters.DateFilter):
@@ -80,38 +142,50 @@ class EvaluationDateFilter(django_filters.DateFilter):
         return queryset
 
 
+def _csms() -> QuerySet[User]:
+    return _users_with(Role.CSM, Role.MANAGER)
+
+
+def _aes() -> QuerySet[User]:
+    return _users_with(Role.ACCOUNT_EXECUTIVE)
+
+
+def _bands(queryset, name, value):
+    """Health bands, N/A including the accounts without a snapshot."""
+    if not value:
+        return queryset
+    picked = Q(**{f"{name}__in": list(value)})
+    if AccountSnapshot.Band.NA in value:
+        picked |= Q(**{f"{name}__isnull": True})
+    return queryset.filter(picked)
+
+
 class PortfolioFilterSet(django_filters.FilterSet):
     """Filters over ``selectors.portfolio.portfolio_list`` (its annotations: band, risk_band, stage_id,
-    next_renewal)."""
+    next_renewal). Several values of one filter are OR-ed, filters are AND-ed. Churned accounts are left out
+    unless the status filter asks for them."""
 
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, domain or CRM id")}),
     )
-    owner = django_filters.ModelChoiceFilter(
-        label=_("CSM"), queryset=_users_with(Role.CSM, Role.MANAGER), empty_label=_("Any CSM")
-    )
-    team = django_filters.ModelChoiceFilter(
-        label=_("Team"), field_name="owner__team", queryset=Team.objects.all(), empty_label=_("Any team")
-    )
-    account_executive = django_filters.ModelChoiceFilter(
-        label=_("AE"), queryset=_users_with(Role.ACCOUNT_EXECUTIVE), empty_label=_("Any AE")
-    )
-    segment = django_filters.ChoiceFilter(label=_("Segment"), choices=Account.Segment.choices, empty_label=_("Any"))
-    band = django_filters.ChoiceFilter(
-        label=_("Health"), choices=AccountSnapshot.Band.choices, method="filter_band", empty_label=_("Any")
-    )
-    risk = django_filters.ChoiceFilter(
-        label=_("Churn risk"), field_name="risk_band", choices=AccountSnapshot.RiskBand.choices, empty_label=_("Any")
-    )
-    stage = StageFilter(
-        label=_("Stage"), field_name="stage_id", queryset=Stage.objects.order_by("order"), empty_label=_("Any")
-    )
+    owner = AnyOfModels(label=_("CSM"), queryset=_csms())
+    team = AnyOfModels(label=_("Team"), field_name="owner__team", queryset=Team.objects.all())
+    account_executive = AnyOfModels(label=_("AE"), queryset=_aes())
+    segment = AnyOf(label=_("Segment"), choices=Account.Segment.choices)
+    band = AnyOf(label=_("Health"), choices=AccountSnapshot.Band.choices, method=_bands)
+    risk = AnyOf(label=_("Churn risk"), field_name="risk_band", choices=AccountSnapshot.RiskBand.choices)
+    at_risk = AtRiskFilter()
+    stage = StageFilter(label=_("Stage"), field_name="stage_id", queryset=Stage.objects.order_by("order"))
     renewal = django_filters.ChoiceFilter(
         label=_("Renewal"), choices=WINDOW_CHOICES, method="filter_renewal", empty_label=_("Any time")
     )
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Account.Status.choices, empty_label=_("Any"))
+    status = AnyOf(
+        label=_("Status"),
+        choices=Account.Status.choices,
+        help_text=_("Churned accounts are hidden unless ticked here."),
+    )
     as_of = EvaluationDateFilter()
 
     class Meta:
@@ -124,19 +198,21 @@ class PortfolioFilterSet(django_filters.FilterSet):
             "segment",
             "band",
             "risk",
+            "at_risk",
             "stage",
             "renewal",
             "status",
             "as_of",
         ]
 
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.exclude(status=Account.Status.CHURNED)
+        return queryset
+
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value) | Q(external_id__icontains=value))
-
-    def filter_band(self, queryset, name, value):
-        if value == AccountSnapshot.Band.NA:
-            return queryset.filter(Q(band=value) | Q(band__isnull=True))
-        return queryset.filter(band=value)
 
     def filter_renewal(self, queryset, name, value):
         start, end = _within(value)
@@ -144,27 +220,20 @@ class PortfolioFilterSet(django_filters.FilterSet):
 
 
 class RenewalFilterSet(django_filters.FilterSet):
-    """Filters over ``selectors.renewals.renewal_list``: contracts ending in a window or a quarter, by state."""
+    """Filters over ``selectors.renewals.renewal_list``: contracts ending in a window or a quarter, by state, with
+    the account's health and risk (several values of one filter OR-ed, filters AND-ed)."""
 
     window = django_filters.ChoiceFilter(
         label=_("Ending"), choices=WINDOW_CHOICES, method="filter_window", empty_label=_("Any time")
     )
     quarter = django_filters.ChoiceFilter(label=_("Quarter"), method="filter_quarter", empty_label=_("Any quarter"))
-    account_executive = django_filters.ModelChoiceFilter(
-        label=_("AE"),
-        field_name="account__account_executive",
-        queryset=_users_with(Role.ACCOUNT_EXECUTIVE),
-        empty_label=_("Any AE"),
-    )
-    owner = django_filters.ModelChoiceFilter(
-        label=_("CSM"),
-        field_name="account__owner",
-        queryset=_users_with(Role.CSM, Role.MANAGER),
-        empty_label=_("Any CSM"),
-    )
-    state = django_filters.ChoiceFilter(
-        label=_("State"), field_name="state", choices=RenewalState.choices, empty_label=_("Any state")
-    )
+    owner = AnyOfModels(label=_("CSM"), field_name="account__owner", queryset=_csms())
+    team = AnyOfModels(label=_("Team"), field_name="account__owner__team", queryset=Team.objects.all())
+    account_executive = AnyOfModels(label=_("AE"), field_name="account__account_executive", queryset=_aes())
+    state = AnyOf(label=_("State"), field_name="state", choices=RenewalState.choices)
+    band = AnyOf(label=_("Health"), choices=AccountSnapshot.Band.choices, method=_bands)
+    risk = AnyOf(label=_("Churn risk"), field_name="risk_band", choices=AccountSnapshot.RiskBand.choices)
+    at_risk = AtRiskFilter()
     category = django_filters.ChoiceFilter(
         label=_("Forecast"),
         choices=[*ForecastCategory.choices, (NOT_SET, _("Not set"))],
@@ -180,7 +249,20 @@ class RenewalFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Contract
-        fields = ["window", "quarter", "account_executive", "owner", "state", "category", "q", "as_of"]
+        fields = [
+            "window",
+            "quarter",
+            "owner",
+            "team",
+            "account_executive",
+            "state",
+            "band",
+            "risk",
+            "at_risk",
+            "category",
+            "q",
+            "as_of",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,9 @@
 """One way to show money, numbers, percentages, dates, health and risk on every page, table and chart.
 
-Money is the reporting currency's code and whole units with thousands separators ("USD 1,250,000"); dates are
-ISO (2024-06-30); a missing value is "N/A" (never 0); negative numbers use the minus sign.
+Money is the reporting currency's code and whole units with thousands separators ("USD 1,250,000"); dates use the
+locale's one short format (``SHORT_DATE_FORMAT``: 06/30/2024 in en-us, as the date inputs show them) and times are
+in the user's time zone; a missing value is "N/A" (never 0); negative numbers use the minus sign. The CSV export
+writes ISO dates (``iso_date``), for spreadsheets.
 """
 
 import datetime as dt
@@ -9,6 +11,7 @@ import math
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -78,17 +81,34 @@ def percent(ratio: float | None, decimals: int = 0) -> str:
 
 
 def date(value: dt.date | dt.datetime | None) -> str:
+    """A day in the locale's short format; a moment's day in the user's time zone."""
     if value is None:
         return "—"
     if isinstance(value, dt.datetime):
-        value = value.astimezone(dt.UTC).date()
-    return value.isoformat()
+        value = timezone.localtime(value).date()
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
 def datetime(value: dt.datetime | None) -> str:
+    """A moment in the user's time zone, in the locale's short format, with the zone's abbreviation."""
     if value is None:
         return "—"
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    local = timezone.localtime(value)
+    return f"{formats.date_format(local, 'SHORT_DATE_FORMAT')} {local:%H:%M} {local.tzname()}"
+
+
+def iso_date(value: dt.date | dt.datetime | None) -> str:
+    """A day as ISO 8601 (the CSV export); a moment's day in the user's time zone."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date()
+    return value.isoformat()
+
+
+def iso_datetime(value: dt.datetime | None) -> str:
+    """A moment as ISO 8601 with its offset, in the user's time zone (the CSV export)."""
+    return "" if value is None else timezone.localtime(value).isoformat(timespec="minutes")
 
 
 def health_badge(health: float | None, band: str | None) -> SafeString:

@@ -1,6 +1,8 @@
-"""What the pages keep: each user's saved portfolio/renewal views, and the AE's renewal forecast with its history."""
+"""What the pages keep: each user's saved portfolio/renewal views, the AE's renewal forecast with its history, and
+the renewal target of each quarter."""
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -87,3 +89,23 @@ class RenewalForecastChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract}: {self.previous_category or '-'} → {self.category}"
+
+
+class QuarterTarget(models.Model):
+    """The renewed ARR a quarter should reach (set by an admin): the renewals page's attainment is the renewed ACV
+    of the quarter's contracts ÷ this target."""
+
+    quarter = models.CharField(
+        max_length=7, unique=True, validators=[RegexValidator(r"^\d{4}-Q[1-4]$")], help_text=_("As 2024-Q3.")
+    )
+    target = models.DecimalField(**MONEY, help_text=_("Renewed ARR expected in the reporting currency."))
+
+    class Meta:
+        ordering = ["-quarter"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target__gt=0), name="quarter_target_positive"),
+            models.CheckConstraint(condition=Q(quarter__regex=r"^\d{4}-Q[1-4]$"), name="quarter_target_quarter_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quarter}: {self.target}"

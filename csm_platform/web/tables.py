@@ -1,15 +1,19 @@
 """django-tables2 tables of the list pages. ``render_*`` formats for the page; ``value_*`` gives the plain value
-the CSV export writes (``csv_export.write_table``), so the export has exactly the page's rows and columns."""
+the CSV export writes (``exports.table_csv_response``: money to the cent with a currency column beside it, ratios as
+percentages with one decimal, counts whole, ISO dates), so the export has exactly the page's rows. The key columns
+(account, health, ACV, renewal) come first, so a phone shows them without scrolling sideways."""
 
 from urllib.parse import urlencode
 
 import django_tables2 as tables
+from django.conf import settings
 from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import formatting as fmt
+from .exports import csv_money, csv_number, csv_percent
 from .selectors.portfolio import account_clv, acv_na_reason, receipt_inputs
 from .selectors.renewals import RenewalState
 
@@ -30,6 +34,15 @@ def _full_name(user) -> str:
     return str(user) if user else "—"
 
 
+def _currency(verbose_name) -> tables.Column:
+    """Export only: the reporting currency's code, beside a money column."""
+    return tables.Column(verbose_name=verbose_name, accessor="pk", empty_values=(), visible=False)
+
+
+def _reporting_currency(self) -> str:
+    return settings.REPORTING_CURRENCY
+
+
 class BaseTable(tables.Table):
     class Meta:
         template_name = "web/includes/table.html"
@@ -43,6 +56,12 @@ class BaseTable(tables.Table):
 
 
 class PortfolioTable(BaseTable):
+    select = tables.Column(
+        verbose_name=_("Pick"),
+        accessor="pk",
+        orderable=False,
+        exclude_from_export=True,
+    )
     name = tables.Column(verbose_name=_("Account"), linkify=("web:account", {"pk": tables.A("pk")}))
     owner = tables.Column(verbose_name=_("CSM"), order_by=("owner__first_name", "owner__last_name"))
     segment = tables.Column(verbose_name=_("Segment"))
@@ -81,6 +100,8 @@ class PortfolioTable(BaseTable):
     as_of = tables.Column(verbose_name=_("As of (night)"), accessor="snapshot_as_of", visible=False)
     mau = tables.Column(verbose_name=_("MAU"), accessor="snapshot_measures", visible=False)
     seats = tables.Column(verbose_name=_("Seats"), accessor="snapshot_measures", visible=False)
+    acv_currency = _currency(_("ACV currency"))
+    clv_currency = _currency(_("CLV currency"))
 
     order_stage = _nulls_last("stage_order")
     order_health = _nulls_last("health")
@@ -91,6 +112,28 @@ class PortfolioTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         empty_text = _("No account matches these filters.")
+        sequence = (
+            "select",
+            "name",
+            "health",
+            "acv",
+            "acv_currency",
+            "next_renewal",
+            "churn_risk",
+            "owner",
+            "segment",
+            "stage",
+            "clv",
+            "clv_currency",
+            "...",
+        )
+
+    def render_select(self, record):
+        return format_html(
+            '<input type="checkbox" name="accounts" value="{}" form="bulk-assign" aria-label="{}">',
+            record.pk,
+            _("Select %(account)s") % {"account": record.name},
+        )
 
     def render_owner(self, value):
         return _full_name(value)
@@ -104,13 +147,18 @@ class PortfolioTable(BaseTable):
         )
 
     def value_health(self, record):
-        return record.health
+        return csv_number(record.health)
+
+    def value_health_change_30(self, value):
+        return csv_number(value)
 
     def render_acv(self, record):
         return fmt.money_or_reason(record.acv, acv_na_reason(record))
 
     def value_acv(self, record):
-        return record.acv
+        return csv_money(record.acv)
+
+    value_acv_currency = value_clv_currency = _reporting_currency
 
     def value_acv_na(self, record):
         return acv_na_reason(record)
@@ -119,38 +167,38 @@ class PortfolioTable(BaseTable):
         return fmt.money(account_clv(record))
 
     def value_clv(self, record):
-        return account_clv(record)
+        return csv_money(account_clv(record))
 
     def value_as_of(self, value):
-        return fmt.date(value)
+        return fmt.iso_date(value)
 
     def render_next_renewal(self, value):
         return fmt.date(value)
 
     def value_next_renewal(self, value):
-        return fmt.date(value)
+        return fmt.iso_date(value)
 
     def render_churn_risk(self, record):
         return fmt.risk_badge(record.churn_probability, record.risk_band)
 
     def value_churn_risk(self, record):
-        return "" if record.churn_probability is None else round(record.churn_probability, 4)
+        return csv_percent(record.churn_probability)
 
     def render_usage(self, value):
         inputs = receipt_inputs(value, "license_utilization")
         return f"{fmt.number(inputs.get('mau'))} / {fmt.number(inputs.get('seats'))}"
 
     def value_mau(self, value):
-        return receipt_inputs(value, "license_utilization").get("mau")
+        return csv_number(receipt_inputs(value, "license_utilization").get("mau"))
 
     def value_seats(self, value):
-        return receipt_inputs(value, "license_utilization").get("seats")
+        return csv_number(receipt_inputs(value, "license_utilization").get("seats"))
 
     def render_last_touch(self, value):
         return fmt.date(value)
 
     def value_last_touch(self, value):
-        return fmt.date(value)
+        return fmt.iso_date(value)
 
     def render_account_executive(self, value):
         return _full_name(value)
@@ -195,13 +243,45 @@ class RenewalTable(BaseTable):
     risk_band = tables.Column(verbose_name=_("Risk band"), visible=False)
     acv_na = tables.Column(verbose_name=_("ACV N/A because"), accessor="acv_na_reason", visible=False)
     amount = tables.Column(verbose_name=_("Forecast amount"), accessor="contract__forecast__amount", visible=False)
-    next_step = tables.Column(verbose_name=_("Next step"), accessor="contract__forecast__next_step", visible=False)
     note = tables.Column(verbose_name=_("Forecast note"), accessor="contract__forecast__note", visible=False)
     set_by = tables.Column(verbose_name=_("Forecast set by"), accessor="contract__forecast__set_by", visible=False)
     set_at = tables.Column(verbose_name=_("Forecast set at"), accessor="contract__forecast__set_at", visible=False)
+    acv_currency = _currency(_("ACV currency"))
+    expected_currency = _currency(_("Expected renewal currency"))
+    amount_currency = _currency(_("Forecast amount currency"))
+    next_step = tables.Column(
+        verbose_name=_("Next step"), accessor="contract__forecast__next_step", default="—", orderable=False
+    )
 
     class Meta(BaseTable.Meta):
         empty_text = _("No contract ends in this period.")
+        sequence = (
+            "account",
+            "health",
+            "acv",
+            "acv_currency",
+            "end_date",
+            "state",
+            "churn_risk",
+            "expected",
+            "expected_currency",
+            "category",
+            "amount",
+            "amount_currency",
+            "next_step",
+            "contract",
+            "owner",
+            "account_executive",
+            "...",
+        )
+
+    value_acv_currency = value_expected_currency = value_amount_currency = _reporting_currency
+
+    def value_amount(self, value):
+        return csv_money(value)
+
+    def value_next_step(self, value):
+        return "" if value == "—" else value
 
     def render_owner(self, value):
         return _full_name(value)
@@ -219,7 +299,7 @@ class RenewalTable(BaseTable):
         return fmt.date(value)
 
     def value_end_date(self, value):
-        return fmt.date(value)
+        return fmt.iso_date(value)
 
     def render_state(self, value):
         return fmt.renewal_state(value)
@@ -231,19 +311,19 @@ class RenewalTable(BaseTable):
         return fmt.money_or_reason(record.acv, record.acv_na_reason)
 
     def value_acv(self, record):
-        return record.acv
+        return csv_money(record.acv)
 
     def render_health(self, record):
         return fmt.health_badge(record.health, record.band)
 
     def value_health(self, record):
-        return record.health
+        return csv_number(record.health)
 
     def render_churn_risk(self, record):
         return fmt.risk_badge(record.churn_probability, record.risk_band)
 
     def value_churn_risk(self, record):
-        return "" if record.churn_probability is None else round(record.churn_probability, 4)
+        return csv_percent(record.churn_probability)
 
     def render_expected(self, record):
         if record.state != RenewalState.OPEN:
@@ -251,7 +331,7 @@ class RenewalTable(BaseTable):
         return fmt.money(record.expected)
 
     def value_expected(self, record):
-        return record.expected
+        return csv_money(record.expected)
 
     def render_category(self, record):
         if record.state != RenewalState.OPEN:
@@ -280,4 +360,4 @@ class RenewalTable(BaseTable):
         return _full_name(value)
 
     def value_set_at(self, value):
-        return fmt.datetime(value)
+        return fmt.iso_datetime(value)

@@ -5,6 +5,7 @@ import pytest
 
 from accounts.models import Activity
 from csm_platform.web.models import RenewalForecastChange, SavedView
+from tests.factories import ActivityFactory, ContactFactory
 from tests.web.conftest import book
 from tests.web.matrix import ANONYMOUS, ROLES, Case, request_as, url_patterns
 
@@ -16,17 +17,32 @@ ADMINS_ONLY = {"alice": 403, "bob": 403, "mallory": 403, "andy": 403, "edna": 40
 # Alice's account: she and her manager may log activities; its AE, his manager... may set the forecast.
 EDITORS = {"alice": 302, "mallory": 302, "ada": 302, "bob": 403, "andy": 403, "edna": 403}
 FORECASTERS = {"andy": 302, "mallory": 302, "ada": 302, "alice": 403, "bob": 403, "edna": 403}
+# Alice's own activity: only she may change or delete it.
+AUTHOR = {"bob": 403, "mallory": 403, "andy": 403, "edna": 403, "ada": 403}
+CONTACT_EDITORS = {"bob": 403, "andy": 403, "edna": 403}
+# Reassigning: a manager (within their team) or an admin, never a CSM.
+ASSIGNERS = {"mallory": 302, "ada": 302, "alice": 403, "bob": 403, "andy": 403, "edna": 403}
 
 
 @pytest.fixture
 def world(alice, bob, mallory, andy, edna, ada, churn_model):
     (account,) = book(n=1, owner=alice, ae=andy)
     view = SavedView.objects.create(user=alice, name="Mine", querystring="band=red")
-    return {"account": account, "contract": account.contracts.get(), "view": view, "model": churn_model}
+    activity = ActivityFactory(account=account, author=alice)
+    contact = ContactFactory(account=account, name="Pat Sponsor")
+    return {
+        "account": account,
+        "contract": account.contracts.get(),
+        "view": view,
+        "model": churn_model,
+        "activity": activity,
+        "contact": contact,
+    }
 
 
 def cases(world) -> list[Case]:
     account, contract = world["account"].pk, world["contract"].pk
+    activity = {"pk": account, "activity_id": world["activity"].pk}
     return [
         Case("web:portfolio", expected=LANDS),
         Case("web:portfolio", query="owner=&band=red"),
@@ -37,6 +53,31 @@ def cases(world) -> list[Case]:
         Case("web:renewals", query="window=90"),
         Case("web:renewals_export", query="window=90"),
         Case("web:forecast", kwargs={"contract_id": contract}),
+        Case("web:timeline", kwargs={"pk": account}, query="kind=change&q=a"),
+        Case("web:preferences"),
+        Case("web:activity_edit", kwargs=activity, expected=AUTHOR),
+        Case("web:contact_edit", kwargs={"pk": account, "contact_id": world["contact"].pk}, expected=CONTACT_EDITORS),
+        Case(
+            "web:contact_add",
+            method="post",
+            kwargs={"pk": account},
+            data={"name": "Matrix", "active": "on"},
+            expected=EDITORS,
+        ),
+        Case(
+            "web:account_assign",
+            method="post",
+            kwargs={"pk": account},
+            data={"owner": world["activity"].author_id},
+            expected=ASSIGNERS,
+        ),
+        Case(
+            "web:portfolio_assign",
+            method="post",
+            data={"accounts": [account], "owner": world["activity"].author_id},
+            expected=ASSIGNERS,
+        ),
+        Case("web:activity_delete", method="post", kwargs=activity, expected={**AUTHOR, "alice": 302}),
         Case("web:leadership", expected=LEADERS_ONLY),
         Case("web:status", expected=ADMINS_ONLY),
         Case(

@@ -167,7 +167,7 @@ def test_csv_export_has_exactly_the_filtered_rows_and_is_formula_safe(client, ed
     assert response["Content-Disposition"] == f'attachment; filename="portfolio-{TODAY:%Y-%m-%d}.csv"'
     table = list(csv.reader(io.StringIO(response.content.decode())))
     header, body = table[0], table[1:]
-    assert header[:3] == ["Account", "CSM", "Segment"]
+    assert header[:4] == ["Account", "Health", "ACV", "ACV currency"]  # the key columns first
     assert len(body) == 20  # every red account, not only the first page
     names = [row[0] for row in body]
     assert '\'=HYPERLINK("http://evil")' in names

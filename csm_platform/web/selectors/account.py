@@ -1,5 +1,6 @@
 """Account 360: the header figures, the health receipt in words, what moved, histories for the charts, contracts,
-contacts, timeline and churn drivers. Every read is a fixed number of queries for one account.
+contacts and churn drivers (the timeline: ``selectors.timeline``). Every read is a fixed number of queries for one
+account.
 
 Every figure is for the page's evaluation date ``as_of`` (the night shown; before the first night, today): the
 snapshot, the usage windows, the contracts' ACV at that date's rates, the executive sponsor window. Calendar items
@@ -15,7 +16,7 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Account, Activity, Contact, Contract, UsageUserDay
+from accounts.models import Account, Contact, Contract, UsageUserDay
 from accounts.selectors import (
     ZERO,
     RateBook,
@@ -34,7 +35,6 @@ from .. import formatting as fmt
 from .portfolio import TREND_DAYS, account_clv, acv_na_reason, portfolio_list
 from .quality import Exclusions, exclusions, na_reason
 
-TIMELINE_LENGTH = 50
 HISTORY_DAYS = 365
 SPONSOR_WINDOW_DAYS = 90
 
@@ -368,13 +368,6 @@ def account_contacts(*, account_id: int, as_of: dt.date) -> Contacts:
     )
 
 
-def account_timeline(*, account_id: int) -> tuple[list[Activity], int]:
-    """The latest activities (with author and contact), and how many there are in all."""
-    activities = Activity.objects.filter(account_id=account_id)
-    latest = list(activities.select_related("author", "contact").order_by("-occurred_at", "-id")[:TIMELINE_LENGTH])
-    return latest, activities.count() if len(latest) == TIMELINE_LENGTH else len(latest)
-
-
 # ------------------------------------------------------------------------------------------------ churn risk
 
 DRIVER_LABELS = {
@@ -431,8 +424,6 @@ class Account360:
     features: pd.DataFrame
     seats_vs_users: pd.DataFrame
     contacts: Contacts
-    timeline: list[Activity]
-    timeline_total: int
     drivers: list[Driver]
 
     @property
@@ -454,7 +445,6 @@ def account_360(*, user, pk: int, as_of: dt.date | None, today: dt.date) -> Acco
     users["seats"] = seats_by_month(
         contracts=[row.contract for row in contracts], months=list(users["month"]), as_of=day
     )
-    timeline, timeline_total = account_timeline(account_id=pk)
     return Account360(
         account=account,
         as_of=as_of,
@@ -472,7 +462,5 @@ def account_360(*, user, pk: int, as_of: dt.date | None, today: dt.date) -> Acco
         features=usage_by_feature(account_id=pk, start=day - dt.timedelta(days=FEATURE_DAYS - 1), end=day),
         seats_vs_users=users,
         contacts=account_contacts(account_id=pk, as_of=day),
-        timeline=timeline,
-        timeline_total=timeline_total,
         drivers=churn_drivers(snapshot.churn_drivers) if snapshot else [],
     )

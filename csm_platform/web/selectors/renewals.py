@@ -36,7 +36,7 @@ from accounts.selectors import ZERO, RateBook, contract_acv_exact, missing_rate_
 from health.features import RENEWAL_GRACE_DAYS
 from health.revenue import expected_renewal_value
 
-from ..models import ForecastCategory, RenewalForecastChange
+from ..models import ForecastCategory, QuarterTarget, RenewalForecastChange
 from .quality import Exclusions, exclusions
 
 NOT_SET = "none"
@@ -216,3 +216,22 @@ def forecast_row(*, user, contract_id: int, as_of: dt.date | None, today: dt.dat
     risk, expected value and current forecast (``Contract.DoesNotExist`` otherwise)."""
     contract = _renewals(user=user, as_of=as_of, today=today).get(pk=contract_id)
     return renewal_rows(contracts=[contract], as_of=as_of, today=today)[0]
+
+
+@dataclass(frozen=True)
+class Attainment:
+    quarter: str  # "2024-Q3"
+    renewed: Decimal  # Σ ACV of the quarter's renewed contracts shown
+    target: Decimal | None  # the quarter's target (None: none set)
+
+    @property
+    def ratio(self) -> float | None:
+        """Renewed ARR ÷ target (None without a target)."""
+        return float(self.renewed / self.target) if self.target else None
+
+
+def quarter_attainment(*, quarter: str, totals: RenewalTotals) -> Attainment:
+    """The renewed ACV of the quarter's rows against the quarter's target (one query)."""
+    renewed = next(total.acv for total in totals.states if total.key == RenewalState.RENEWED)
+    target = QuarterTarget.objects.filter(quarter=quarter).values_list("target", flat=True).first()
+    return Attainment(quarter=quarter, renewed=renewed, target=target)

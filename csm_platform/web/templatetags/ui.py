@@ -10,8 +10,8 @@ register.filter("money", fmt.money)
 register.filter("num", fmt.number)
 register.filter("signed", fmt.signed)
 register.filter("pct", fmt.percent)
-register.filter("isodate", fmt.date)
-register.filter("isodatetime", fmt.datetime)
+register.filter("shortdate", fmt.date)
+register.filter("shortdatetime", fmt.datetime)
 register.filter("renewal_state", fmt.renewal_state)
 
 

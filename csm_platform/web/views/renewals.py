@@ -16,16 +16,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Contract
-from accounts.roles import Role, user_roles
 
 from ..exports import table_csv_response
-from ..filters import RenewalFilterSet
+from ..filters import RenewalFilterSet, quarter_choices
 from ..forms import ForecastForm
 from ..models import SavedView
 from ..selectors.renewals import (
     RenewalState,
     forecast_history,
     forecast_row,
+    quarter_attainment,
     renewal_list,
     renewal_rows,
     renewal_totals,
@@ -33,7 +33,7 @@ from ..selectors.renewals import (
 from ..services import renewal_forecast_set
 from ..tables import RenewalTable
 from .dates import page_dates
-from .lists import ListPage
+from .lists import ListPage, landing_scope
 
 RENEWALS = ListPage(
     filterset_class=RenewalFilterSet,
@@ -46,10 +46,21 @@ DEFAULT_WINDOW = "90"
 
 
 def landing_filters(user) -> dict:
-    """A bare /renewals/ shows the next 90 days; an AE lands on the renewals of the accounts they sell to."""
-    if Role.ACCOUNT_EXECUTIVE in user_roles(user):
-        return {"account_executive": user.pk, "window": DEFAULT_WINDOW}
-    return {"window": DEFAULT_WINDOW}
+    """A bare /renewals/ shows the next 90 days of "mine" (``lists.landing_scope``: a CSM's own accounts, a
+    manager's team, an AE's accounts; everyone for executives and admins)."""
+    return {**landing_scope(user), "window": DEFAULT_WINDOW}
+
+
+def quarter_links(query, *, today) -> list[dict]:
+    """The quarter view: each quarter's link (its contracts, by state, other filters kept, window dropped)."""
+    links = []
+    for value, label in quarter_choices(today=today):
+        chosen = query.copy()
+        for name in ("window", "quarter", "page"):
+            chosen.pop(name, None)
+        chosen["quarter"] = value
+        links.append({"label": label, "query": chosen.urlencode(), "current": query.get("quarter") == value})
+    return links
 
 
 def _filtered_rows(request):
@@ -65,12 +76,16 @@ def renewal_list_page(request):
     if not request.GET:
         return redirect(f"{reverse('web:renewals')}?{urlencode(landing_filters(request.user))}")
     filterset, rows, as_of, today = _filtered_rows(request)
+    totals = renewal_totals(rows)
+    quarter = filterset.form.cleaned_data.get("quarter") if filterset.form.is_valid() else ""
     return RENEWALS.render(
         request,
         {
             "filterset": filterset,
             "table": RENEWALS.table(request, rows),
-            "totals": renewal_totals(rows),
+            "totals": totals,
+            "attainment": quarter_attainment(quarter=quarter, totals=totals) if quarter else None,
+            "quarters": quarter_links(request.GET, today=today),
             "as_of": as_of,
             "today": today,
         },
