@@ -1,9 +1,11 @@
-"""The morning digest: each CSM's e-mail with their accounts that turned red, tasks due today and renewals within
-30 days, with links that open the pages (``SITE_URL``). Sent once a day: the day's ``DigestRun`` row is claimed
-by inserting it."""
+"""The morning digest: each CSM's e-mail with their renewals within 30 days (with risk and ARR), accounts that
+turned red since the night before, tasks due today and overdue, each list ordered by ARR at risk (ACV × churn
+probability of the latest night), with links that open the pages (``SITE_URL``). Sent once a day: the day's
+``DigestRun`` row is claimed by inserting it."""
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -33,12 +35,49 @@ def site_url(path: str) -> str:
 @dataclass
 class Digest:
     user: User
+    renewals: list[dict] = field(default_factory=list)
     turned_red: list[dict] = field(default_factory=list)
     due_today: list[dict] = field(default_factory=list)
-    renewals: list[dict] = field(default_factory=list)
+    overdue: list[dict] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.turned_red or self.due_today or self.renewals)
+        return bool(self.renewals or self.turned_red or self.due_today or self.overdue)
+
+    def sort(self) -> None:
+        """Every list by ARR at risk, highest first (unknown last), then ACV, then name."""
+        for items in (self.renewals, self.turned_red, self.due_today, self.overdue):
+            items.sort(
+                key=lambda item: (
+                    item["at_risk"] is None,
+                    -(item["at_risk"] or 0),
+                    -(item["acv"] or 0),
+                    item.get("name") or item.get("title"),
+                )
+            )
+
+
+def _figures(*, as_of: dt.date, account_ids: list[int]) -> dict[int, dict]:
+    """Each account's ACV, health, band and churn probability of the latest night on or before ``as_of``, and its
+    ARR at risk = ACV × churn probability (None when either is unknown)."""
+    night = AccountSnapshot.objects.filter(as_of__lte=as_of).aggregate(day=Max("as_of"))["day"]
+    rows = AccountSnapshot.objects.filter(as_of=night, account_id__in=account_ids).values(
+        "account_id", "acv", "health", "band", "churn_probability"
+    )
+    figures = {}
+    for row in rows:
+        known = row["acv"] is not None and row["churn_probability"] is not None
+        at_risk = (row["acv"] * Decimal(str(row["churn_probability"]))).quantize(Decimal("0.01")) if known else None
+        figures[row["account_id"]] = {
+            "acv": row["acv"],
+            "health": row["health"],
+            "band": row["band"],
+            "risk": row["churn_probability"],
+            "at_risk": at_risk,
+        }
+    return figures
+
+
+NO_FIGURES = {"acv": None, "health": None, "band": NA, "risk": None, "at_risk": None}
 
 
 def _turned_red(*, as_of: dt.date, account_ids: list[int]) -> set[int]:
@@ -75,38 +114,42 @@ def digests_build(*, as_of: dt.date) -> list[Digest]:
         .exclude(status=Account.Status.CHURNED)
         .values("pk", "name", "owner_id")
     }
+    figures = _figures(as_of=as_of, account_ids=list(accounts))
     digests = {pk: Digest(user=user) for pk, user in csms.items()}
-    for account_id in sorted(_turned_red(as_of=as_of, account_ids=list(accounts))):
+
+    def item(account_id: int, **fields) -> dict:
         account = accounts[account_id]
-        digests[account["owner_id"]].turned_red.append(
-            {"name": account["name"], "url": site_url(reverse("web:account", args=[account_id]))}
-        )
+        url = site_url(reverse("web:account", args=[account_id]))
+        return {"name": account["name"], "url": url, **figures.get(account_id, NO_FIGURES), **fields}
+
+    for account_id in _turned_red(as_of=as_of, account_ids=list(accounts)):
+        digests[accounts[account_id]["owner_id"]].turned_red.append(item(account_id))
     tasks = (
-        Task.objects.filter(owner_id__in=csms, status=Task.Status.OPEN, due_date=as_of)
+        Task.objects.filter(owner_id__in=csms, status=Task.Status.OPEN, due_date__lte=as_of)
         .exclude(snoozed_until__gt=as_of)
         .select_related("account")
-        .order_by("-priority", "pk")
+        .order_by("due_date", "-priority", "pk")
     )
     for task in tasks:
-        digests[task.owner_id].due_today.append(
+        listing = digests[task.owner_id].due_today if task.due_date == as_of else digests[task.owner_id].overdue
+        listing.append(
             {
                 "title": task.title,
                 "account": task.account.name,
+                "due": task.due_date,
+                "days_overdue": (as_of - task.due_date).days,
                 "url": site_url(reverse("journeys:task_detail", args=[task.pk])),
+                **{key: figures.get(task.account_id, NO_FIGURES)[key] for key in ("acv", "at_risk")},
             }
         )
     ends = account_selectors.next_contract_ends(as_of=as_of, account_ids=list(accounts))
-    for account_id, end in sorted(ends.items(), key=lambda item: (item[1], item[0])):
+    for account_id, end in ends.items():
         if (end - as_of).days <= RENEWAL_DAYS:
-            account = accounts[account_id]
-            digests[account["owner_id"]].renewals.append(
-                {
-                    "name": account["name"],
-                    "ends": end,
-                    "days": (end - as_of).days,
-                    "url": site_url(reverse("web:account", args=[account_id])),
-                }
+            digests[accounts[account_id]["owner_id"]].renewals.append(
+                item(account_id, ends=end, days=(end - as_of).days)
             )
+    for digest in digests.values():
+        digest.sort()
     return [digest for digest in digests.values() if digest]
 
 

@@ -1,5 +1,5 @@
-"""The morning digest: per CSM, accounts that turned red, tasks due today, renewals within 30 days, with links;
-sent once a day at the configured hour."""
+"""The morning digest: per CSM, renewals within 30 days with risk and ARR, accounts that turned red, tasks due
+today and overdue, each list by ARR at risk, with links; sent once a day at the configured hour."""
 
 import datetime as dt
 import io
@@ -14,6 +14,7 @@ from django.test import override_settings
 from health.models import AccountSnapshot
 from journeys.models import DigestRun, JourneySettings
 from journeys.services import digest_run_due, digest_send
+from journeys.services.digest import digests_build
 from journeys.tasks import morning_digest
 from tests.factories import AccountFactory, ContractFactory, TaskFactory, UserFactory
 from tests.journeys.conftest import at
@@ -53,13 +54,40 @@ def test_each_csm_gets_their_digest_with_links(portfolio, alice):
     [message] = mail.outbox
     assert message.to == [alice.email]
     body = message.body
-    assert f"Turned Red Inc: https://csm.example.com/accounts/{turned.pk}/" in body
+    assert f"Turned Red Inc: health 30, ARR USD 0, at risk N/A: https://csm.example.com/accounts/{turned.pk}/" in body
     assert "Long Red Ltd" not in body
     assert f"Send the renewal quote (Renewing Co): https://csm.example.com/tasks/{task.pk}/" in body
     assert "Snoozed one" not in body
-    assert "Renewing Co, 2024-07-20 (in 20 days)" in body and "Later Co" not in body
+    assert "Renewing Co, 07/20/2024 (in 20 days)" in body and "Later Co" not in body
     html = message.alternatives[0][0]
     assert f'href="https://csm.example.com/tasks/{task.pk}/"' in html
+
+
+def test_lists_are_ordered_by_arr_at_risk_with_risk_and_arr(alice):
+    night = TODAY - dt.timedelta(days=1)
+    for name, acv, risk in (("Small risky", "10000", 0.9), ("Big safe", "200000", 0.02), ("Big risky", "120000", 0.6)):
+        account = AccountFactory(owner=alice, name=name)
+        ContractFactory(account=account, start_date=dt.date(2023, 7, 16), end_date=dt.date(2024, 7, 15))
+        AccountSnapshot.objects.create(
+            account=account, as_of=night, acv=Decimal(acv), band="yellow", health=50, churn_probability=risk
+        )
+        TaskFactory(account=account, owner=alice, title=f"Late for {name}", due_date=TODAY - dt.timedelta(days=3))
+    [digest] = digests_build(as_of=TODAY)
+    assert [(item["name"], item["at_risk"]) for item in digest.renewals] == [
+        ("Big risky", Decimal("72000.00")),
+        ("Small risky", Decimal("9000.00")),
+        ("Big safe", Decimal("4000.00")),
+    ]
+    assert [item["title"] for item in digest.overdue] == [
+        "Late for Big risky",
+        "Late for Small risky",
+        "Late for Big safe",
+    ]
+    digest_send(as_of=TODAY)
+    body = mail.outbox[0].body
+    assert "Big risky, 07/15/2024 (in 15 days): ARR USD 120,000, risk 60%, at risk USD 72,000" in body
+    assert "Late for Big risky (Big risky), 3 days overdue" in body
+    assert body.index("Renewals within 30 days") < body.index("Overdue tasks")
 
 
 def test_sent_once_a_day_at_the_hour(portfolio):
