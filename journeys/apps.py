@@ -8,6 +8,7 @@ class JourneysConfig(AppConfig):
     verbose_name = _("Journeys, playbooks and surveys")
 
     def ready(self) -> None:
+        from accounts.events import register_listener
         from accounts.ingestion.services import track_handler_register
         from csm_platform.navigation import NAV_ITEMS, NavItem
         from health.features import register_feature
@@ -16,12 +17,14 @@ class JourneysConfig(AppConfig):
 
         from . import health_hooks
         from .services.surveys import TRACK_EVENT, survey_track_handler
+        from .webhooks.services import webhook_import_finished
 
         track_handler_register(event=TRACK_EVENT, handler=survey_track_handler)
         register(health_hooks.NPS_MEASURE)
         for key, function in health_hooks.FEATURES.items():
             register_feature(key, function)
         register_after_recompute(health_hooks.after_recompute)
+        register_listener("import_finished", webhook_import_finished)
         items = [
             NavItem("journeys:my_tasks", _("My tasks")),
             NavItem("journeys:funnel", _("Journey")),

@@ -22,6 +22,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..events import emit
 from ..models import Account, Activity, Contact, Contract, ImportKind, ImportMapping, ImportRun
 from ..services import accounts_mark_changed
 from .kinds import ImportKindSpec, Row, RowError, kind_spec
@@ -145,6 +146,18 @@ def import_apply(
         run.created, run.updated, run.unchanged = len(plan.creates), len(plan.updates), plan.unchanged
         run.changes = json.loads(json.dumps(changes, cls=DjangoJSONEncoder))
         run.save()
+        emit(
+            "import_finished",
+            {
+                "import_id": run.pk,
+                "kind": run.kind,
+                "file_name": run.file_name,
+                "created": run.created,
+                "updated": run.updated,
+                "unchanged": run.unchanged,
+                "user": run.created_by.get_username() if run.created_by else None,
+            },
+        )
         return run
 
 
