@@ -13,7 +13,7 @@ from django.utils import timezone
 from health.models import AccountSnapshot
 from journeys.models import CheckIn, Task, Trigger
 from journeys.services import check_ins_schedule, playbooks_evaluate
-from tests.factories import AccountFactory, PlaybookFactory, PlaybookStepFactory, SuccessPlanFactory
+from tests.factories import AccountFactory, PlaybookFactory, PlaybookStepFactory, SuccessPlanFactory, TaskFactory
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -93,3 +93,44 @@ def _click_through(page, url: str, *, task: Task, account) -> None:
     sync_api.expect(timeline).to_contain_text("Success plan check-in: achieved yes")
     sync_api.expect(timeline).to_contain_text("Robots on every line, reporting live")
     page.screenshot(path=SCREENSHOTS / "journeys-success-plan.png", full_page=True)
+
+
+def test_a_csm_completes_a_task_and_schedules_a_check_in(live_server, alice, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    today = timezone.now().date()
+    account = AccountFactory(owner=alice, name="Globex")
+    TaskFactory(account=account, owner=alice, title="Send Globex the QBR deck", due_date=today)
+    plan = SuccessPlanFactory(account=account, created_at=timezone.now() - dt.timedelta(days=30))
+    day = today + dt.timedelta(days=10)
+    with chromium_page() as page:
+        _complete_and_schedule(page, live_server.url, account=account, day=day)
+
+    plan.refresh_from_db()
+    assert plan.next_check_in == day
+    assert Task.objects.get(title="Send Globex the QBR deck").status == "done"
+
+
+def _complete_and_schedule(page, url: str, *, account, day: dt.date) -> None:
+    page.goto(f"{url}/auth/login/?next=/tasks/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "password")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/tasks/")
+    sync_api.expect(page.locator("#count-due-today")).to_have_text("1")
+    page.get_by_role("button", name="Mark “Send Globex the QBR deck” done").click()
+    sync_api.expect(page.locator("#count-due-today")).to_have_text("0")  # in place, without a reload
+    sync_api.expect(page.locator("tr", has_text="Send Globex the QBR deck")).to_contain_text("Done")
+
+    page.goto(f"{url}/accounts/{account.pk}/success-plan/")
+    page.fill("input[name=next_check_in]", day.isoformat())
+    page.get_by_role("button", name="Schedule").click()
+    sync_api.expect(page.locator(".messages")).to_contain_text("Next check-in scheduled.")
+    sync_api.expect(page.locator("#next-check-in")).to_contain_text("Next check-in")
+    page.screenshot(path=SCREENSHOTS / "journeys-check-in-scheduled.png", full_page=True)
+
+    for width, height in ((390, 844), (1440, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        card = page.locator("#check-in-section").bounding_box()
+        for selector in ("textarea[name=notes]", "input[name=next_check_in]"):
+            box = page.locator(selector).bounding_box()
+            assert box["x"] + box["width"] <= min(card["x"] + card["width"], width) + 1, (width, selector)
