@@ -17,7 +17,9 @@ BAND_COLOURS = {"red": "#b42318", "yellow": "#b07800", "green": "#17663a", "na":
 SERIES = ["#1f5fbf", "#b07800", "#17663a", "#b42318", "#4e9a6b"]
 GRID = "#e3e7ec"
 AXIS = {"automargin": True, "gridcolor": GRID, "linecolor": GRID, "zerolinecolor": GRID}
-MONTHLY = {"dtick": "M1", "tickformat": "%Y-%m"}
+# Monthly series are drawn on a category axis of month labels ("2024-06"), one per month: a bar sits centred on
+# its label (a date axis puts a month-end bar at the end of its month, off the label, and may tick a month twice).
+MONTHLY = {"type": "category"}
 
 
 def _html(
@@ -61,6 +63,31 @@ def _money(**extra) -> dict:
 def _floats(series: pd.Series) -> list:
     """Decimals (money) as floats for the chart; missing values as gaps."""
     return [None if pd.isna(value) else float(value) for value in series]
+
+
+def _months(days) -> list[str]:
+    """Month labels of dates ("2024-06"), one per month."""
+    return [f"{day:%Y-%m}" for day in days]
+
+
+def compact_money(value: float | None) -> str:
+    """A bar's value label: "36.2M", "850K", "−1.2M" (the axis says the currency)."""
+    if value is None:
+        return ""
+    size = abs(value)
+    text = f"{size / 1e6:.1f}M" if size >= 1e6 else f"{size / 1e3:.0f}K" if size >= 1e3 else f"{size:.0f}"
+    return f"−{text}" if value < 0 else text
+
+
+def trend_range(values: list[float | None]) -> list[float] | None:
+    """A y range around the values (not from zero), so that a 36M → 42M trend is visible; never below zero for
+    values that are not; None when empty."""
+    shown = [value for value in values if value is not None]
+    if not shown:
+        return None
+    low, high = min(shown), max(shown)
+    pad = (high - low) * 0.3 or abs(high) * 0.05 or 1.0
+    return [max(low - pad, 0.0) if low >= 0 else low - pad, high + pad]
 
 
 def health_history(frame: pd.DataFrame) -> str | None:
@@ -153,24 +180,31 @@ def acv_history(frame: pd.DataFrame) -> str | None:
 
 
 def arr_by_month(frame: pd.DataFrame) -> str | None:
-    """ARR at each month's end (the evaluation date for the last one)."""
+    """ARR at each month's end (the evaluation date for the last one): one bar per month, centred on its label, with
+    its value; the axis starts near the lowest month (not at zero), so the trend is visible."""
     if frame.empty:
         return None
+    values = _floats(frame["arr"])
     trace = {
         "type": "bar",
-        "x": list(frame["month"]),
-        "y": _floats(frame["arr"]),
+        "x": _months(frame["month"]),
+        "y": values,
         "name": _("ARR"),
         "marker": {"color": SERIES[0]},
+        "text": [compact_money(v) for v in values],
+        "textposition": "outside",
+        "cliponaxis": False,
     }
-    return _html([trace], xaxis=MONTHLY, yaxis=_money())
+    yaxis = _money(range=trend_range(values), title={"text": _("ARR (axis not from zero)")})
+    return _html([trace], xaxis=MONTHLY, yaxis=yaxis, showlegend=False)
 
 
 def arr_waterfall(frame: pd.DataFrame) -> str | None:
-    """Per month: currency effect, new and expansion up, contraction and churn down (stacked), and the net change."""
+    """Per month: currency effect, new and expansion up, contraction and churn down (stacked), and the net change
+    (labelled), one group per month label."""
     if frame.empty:
         return None
-    months = list(frame["month"])
+    months = _months(frame["month"])
     parts = [
         ("currency_effect", _("Currency effect"), "#8a939e", 1),
         ("new", _("New"), SERIES[2], 1),
@@ -188,51 +222,61 @@ def arr_waterfall(frame: pd.DataFrame) -> str | None:
         }
         for key, label, colour, sign in parts
     ]
+    net = _floats(frame["net"])
     data.append(
         {
             "type": "scatter",
             "x": months,
-            "y": _floats(frame["net"]),
+            "y": net,
             "name": _("Net change"),
-            "mode": "lines+markers",
+            "mode": "lines+markers+text",
+            "text": [compact_money(v) for v in net],
+            "textposition": "top center",
             "line": {"color": "#1b1f24"},
         }
     )
     return _html(data, barmode="relative", xaxis=MONTHLY, yaxis=_money())
 
 
-def ttm_waterfall(waterfall: Waterfall | None) -> str | None:
+def ttm_waterfall(waterfall: Waterfall | None, *, start=None, end=None) -> str | None:
     """The trailing-twelve-month bridge: start (as reported) + currency effect + new + expansion − contraction −
-    churn = end (as reported)."""
+    churn = end (as reported), each bar with its value; the start and end bars say their dates."""
     if waterfall is None:
         return None
     w = waterfall
+    values = [
+        float(w.start),
+        float(w.currency_effect),
+        float(w.new),
+        float(w.expansion),
+        -float(w.contraction),
+        -float(w.churn),
+        float(w.end),
+    ]
+    start_label = f"{_('Start')} {start:%Y-%m-%d}" if start else _("Start")
+    end_label = f"{_('End')} {end:%Y-%m-%d}" if end else _("End")
     trace = {
         "type": "waterfall",
-        "x": [_("Start"), _("Currency effect"), _("New"), _("Expansion"), _("Contraction"), _("Churn"), _("End")],
-        "y": [
-            float(w.start),
-            float(w.currency_effect),
-            float(w.new),
-            float(w.expansion),
-            -float(w.contraction),
-            -float(w.churn),
-            float(w.end),
-        ],
+        "x": [start_label, _("Currency effect"), _("New"), _("Expansion"), _("Contraction"), _("Churn"), end_label],
+        "y": values,
         "measure": ["absolute", "relative", "relative", "relative", "relative", "relative", "total"],
+        "text": [compact_money(v) for v in values],
+        "textposition": "outside",
+        "cliponaxis": False,
         "increasing": {"marker": {"color": SERIES[2]}},
         "decreasing": {"marker": {"color": SERIES[3]}},
         "totals": {"marker": {"color": SERIES[0]}},
         "connector": {"line": {"color": "#8a939e"}},
     }
-    return _html([trace], yaxis=_money(), hovermode="closest", showlegend=False)
+    running = [sum(values[: i + 1]) for i in range(len(values) - 1)] + [values[-1]]
+    return _html([trace], yaxis=_money(range=trend_range(running)), hovermode="closest", showlegend=False)
 
 
 def retention_trend(frame: pd.DataFrame) -> str | None:
     """NRR and GRR (trailing twelve months) and annual logo churn, as of each month's last snapshot."""
     if frame.empty or frame[["nrr", "grr", "logo_churn"]].isna().all().all():
         return None
-    months = list(frame["month"])
+    months = _months(frame["month"])
     series = [("nrr", _("NRR"), SERIES[0]), ("grr", _("GRR"), SERIES[2]), ("logo_churn", _("Logo churn"), SERIES[3])]
     data = [
         {
@@ -256,7 +300,7 @@ def band_distribution(frame: pd.DataFrame) -> str | None:
     data = [
         {
             "type": "bar",
-            "x": list(frame["as_of"]),
+            "x": _months(frame["as_of"]),
             "y": [int(n) for n in frame[band]],
             "name": label,
             "marker": {"color": BAND_COLOURS[band]},
@@ -264,7 +308,7 @@ def band_distribution(frame: pd.DataFrame) -> str | None:
         for band, label in labels.items()
         if band in frame
     ]
-    return _html(data, barmode="stack", yaxis={"title": {"text": _("Accounts")}})
+    return _html(data, barmode="stack", xaxis=MONTHLY, yaxis={"title": {"text": _("Accounts")}})
 
 
 def ingestion_volume(frame: pd.DataFrame) -> str | None:

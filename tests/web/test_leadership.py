@@ -2,10 +2,13 @@
 CSM (NRR/GRR of their book, median health, overdue tasks), $1M customers; pinned queries."""
 
 import datetime as dt
+import json
+import re
 from decimal import Decimal
 
 import pytest
 
+from csm_platform.web.charts import trend_range
 from health.models import AccountSnapshot, RevenueSnapshot
 from tests.factories import AccountFactory, ContractFactory
 from tests.web.conftest import AS_OF, TODAY, book, open_task, stage_of
@@ -102,6 +105,37 @@ def test_a_row_per_csm(client, edna, alice, bob):
     assert rows["alice"].retention.nrr is None
 
 
+def test_the_by_csm_table_has_an_unassigned_row_and_a_total_that_is_the_headline(client, edna, alice, bob):
+    book(n=3, owner=alice)
+    book(n=2, owner=bob, prefix="BOB")
+    book(n=2, owner=None, prefix="NOBODY")
+    client.force_login(edna)
+    response = client.get("/leadership/")
+    page = response.context["page"]
+    rows = {row.user.username if row.user else None: row for row in page.csms}
+    assert list(rows)[-1] is None and (rows[None].accounts, rows[None].arr) == (2, Decimal("36000.00"))
+    assert page.csm_total.accounts == 7
+    assert page.csm_total.arr == page.revenue.arr == sum((row.arr for row in page.csms), Decimal(0))
+    html = response.content.decode()
+    assert "Unassigned" in html and 'id="csm-total"' in html
+
+
+def test_monthly_charts_have_one_labelled_bar_per_month_on_a_trend_axis(client, edna, alice):
+    book(n=6, owner=alice)
+    client.force_login(edna)
+    charts = client.get("/leadership/").context["charts"]
+    figure = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", charts["arr"], re.S)[1])
+    (bars,) = figure
+    assert bars["x"] == sorted(set(bars["x"])) and len(bars["x"]) == 12  # one label per month, no month twice
+    assert all(re.fullmatch(r"\d{4}-\d{2}", label) for label in bars["x"])
+    assert bars["text"][-1] == "192K"  # value labels on the bars
+    assert '"type":"category"' in charts["arr"].replace(" ", "")
+    assert trend_range([36e6, 42e6, 39e6]) == [34.2e6, 43.8e6]  # a 36M → 42M trend fills the axis
+    assert trend_range([0.0, 192e3]) == [0.0, 249.6e3]
+    bridge = charts["bridge"]
+    assert "Start 2023-06-30" in bridge and "End 2024-06-30" in bridge and '"text"' in bridge
+
+
 def test_million_dollar_customers(client, edna, alice):
     (big, small) = book(n=2, owner=alice)
     big.contracts.update(recurring_tcv=Decimal("1250000"))
@@ -116,7 +150,7 @@ def test_empty_states_before_the_first_night(client, edna):
     client.force_login(edna)
     page = client.get("/leadership/").content.decode()
     assert "No revenue snapshot yet" in page
-    assert "No account has a CSM yet." in page
+    assert "No account yet." in page
 
 
 @pytest.mark.parametrize("accounts", [10, 200])

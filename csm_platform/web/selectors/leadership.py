@@ -195,7 +195,7 @@ def million_dollar_accounts(*, book: AcvBook) -> list[MillionRow]:
 
 @dataclass(frozen=True)
 class CsmRow:
-    user: User
+    user: User | None  # None: the accounts without a CSM ("Unassigned")
     accounts: int
     arr: Decimal  # Σ ACV of their accounts on the evaluation date (N/A ones left out)
     excluded: Exclusions
@@ -205,33 +205,53 @@ class CsmRow:
     overdue_tasks: int
 
 
+@dataclass(frozen=True)
+class CsmTotal:
+    """The By-CSM table's total: every account once, so its ARR is the headline ARR."""
+
+    accounts: int
+    arr: Decimal
+    excluded: Exclusions
+
+
 def csm_rows(*, as_of: dt.date, today: dt.date, books: RevenueBooks) -> list[CsmRow]:
-    """A row per CSM owning accounts: accounts, ARR and NRR/GRR of their current book (from the same books as the
-    page's totals), median health (snapshots on ``as_of``), overdue tasks (today)."""
-    owners = dict(Account.objects.filter(owner__isnull=False).order_by().values_list("pk", "owner_id"))
-    accounts: dict[int, list[int]] = defaultdict(list)
+    """A row per CSM owning accounts, then one for the accounts without a CSM: accounts, ARR and NRR/GRR of the
+    book (from the same books as the page's totals), median health (snapshots on ``as_of``), overdue tasks
+    (today)."""
+    owners = dict(Account.objects.order_by().values_list("pk", "owner_id"))
+    accounts: dict[int | None, list[int]] = defaultdict(list)
     for account_id, owner_id in owners.items():
         accounts[owner_id].append(account_id)
-    scores: dict[int, list[float]] = defaultdict(list)
-    healths = AccountSnapshot.objects.filter(as_of=as_of, account__owner__isnull=False, health__isnull=False)
+    scores: dict[int | None, list[float]] = defaultdict(list)
+    healths = AccountSnapshot.objects.filter(as_of=as_of, health__isnull=False)
     for owner_id, health in healths.values_list("account__owner", "health"):
         scores[owner_id].append(health)
     excluded = {item["account_id"]: item["reason"] for item in books.end.excluded}
     overdue = overdue_tasks_by_owner(today=today)
-    users = User.objects.filter(pk__in=accounts).select_related("team").order_by("first_name", "last_name", "username")
-    return [
-        CsmRow(
+    owner_ids = [owner_id for owner_id in accounts if owner_id is not None]
+    users = User.objects.filter(pk__in=owner_ids).select_related("team").order_by("first_name", "last_name", "username")
+
+    def row(user: User | None) -> CsmRow:
+        key = user.pk if user else None
+        return CsmRow(
             user=user,
-            accounts=len(accounts[user.pk]),
-            arr=sum((books.end.acv.get(a, ZERO) for a in accounts[user.pk]), ZERO),
-            excluded=exclusions(excluded[a] for a in accounts[user.pk] if a in excluded),
-            retention=retention_from_period(_book_of(books.period, accounts[user.pk])),
-            median_health=statistics.median(scores[user.pk]) if scores[user.pk] else None,
-            scored=len(scores[user.pk]),
-            overdue_tasks=overdue.get(user.pk, 0),
+            accounts=len(accounts[key]),
+            arr=sum((books.end.acv.get(a, ZERO) for a in accounts[key]), ZERO),
+            excluded=exclusions(excluded[a] for a in accounts[key] if a in excluded),
+            retention=retention_from_period(_book_of(books.period, accounts[key])),
+            median_health=statistics.median(scores[key]) if scores[key] else None,
+            scored=len(scores[key]),
+            overdue_tasks=overdue.get(key, 0) if key else 0,
         )
-        for user in users
-    ]
+
+    return [*(row(user) for user in users), *([row(None)] if None in accounts else [])]
+
+
+def csm_total(rows: list[CsmRow], *, excluded: Exclusions) -> CsmTotal:
+    """The rows added up (``excluded``: the headline's exclusions, the same accounts)."""
+    return CsmTotal(
+        accounts=sum(row.accounts for row in rows), arr=sum((row.arr for row in rows), ZERO), excluded=excluded
+    )
 
 
 def _book_of(period: Period, account_ids: list[int]) -> Period:
@@ -299,6 +319,7 @@ class Leadership:
     bands: pd.DataFrame
     millions: list[MillionRow]
     csms: list[CsmRow]
+    csm_total: CsmTotal | None
     clv: list[SegmentClv]
     time_to_value: list[TimeToValueRow]
 
@@ -307,7 +328,7 @@ def leadership(*, as_of: dt.date | None, today: dt.date) -> Leadership:
     """Everything the dashboard shows for ``as_of`` (empty before the first night)."""
     if as_of is None:
         empty = pd.DataFrame()
-        return Leadership(None, today, None, empty, empty, empty, empty, [], [], [], [])
+        return Leadership(None, today, None, empty, empty, empty, empty, [], [], None, [], [])
     books = revenue_books(as_of=as_of)
     return Leadership(
         as_of=as_of,
@@ -318,7 +339,8 @@ def leadership(*, as_of: dt.date | None, today: dt.date) -> Leadership:
         retention=retention_history(as_of=as_of),
         bands=band_distribution(days=snapshot_month_ends(as_of=as_of)),
         millions=million_dollar_accounts(book=books.end),
-        csms=csm_rows(as_of=as_of, today=today, books=books),
+        csms=(csms := csm_rows(as_of=as_of, today=today, books=books)),
+        csm_total=csm_total(csms, excluded=books.revenue.excluded),
         clv=clv_by_segment(as_of=as_of),
         time_to_value=time_to_value(as_of=as_of),
     )
