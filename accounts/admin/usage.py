@@ -6,11 +6,13 @@ with the list action, the change form or ``manage.py revoke_write_key``: always 
 drops the cached lookup so the revocation takes effect at once.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ..ingestion.services import quarantine_release, write_key_create, write_key_revoke
+from ..ingestion.services import SOURCE_NAME_MAX, quarantine_release, write_key_create, write_key_revoke
 from ..models import (
     Account,
     AccountFeatureUsage,
@@ -99,6 +101,33 @@ class AccountUserUsageAdmin(IngestedAdmin):
     ordering = ("-last_seen_at",)
 
 
+class WriteKeyAddForm(forms.ModelForm):
+    """A new key is named after the app that sends with it: an existing source, or a new name (created)."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=SOURCE_NAME_MAX,
+        required=False,
+        help_text=_("The app or integration that will send with this key, e.g. “Web app”. Or pick a source below."),
+    )
+
+    class Meta:
+        model = WriteKey
+        fields = ["source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].required = False
+
+    def clean(self):
+        data = super().clean()
+        name, source = (data.get("name") or "").strip(), data.get("source")
+        if bool(name) == bool(source):
+            raise forms.ValidationError(_("Name the key, or pick an existing source (one of the two)."))
+        data["source_name"] = name or source.name
+        return data
+
+
 @admin.register(WriteKey)
 class WriteKeyAdmin(admin.ModelAdmin):
     list_display = ("prefix", "source", "created_by", "created_at", "revoked_at")
@@ -107,8 +136,13 @@ class WriteKeyAdmin(admin.ModelAdmin):
     search_fields = ("prefix", "source__name")
     actions = ("revoke",)
 
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = WriteKeyAddForm
+        return super().get_form(request, obj, **kwargs)
+
     def get_fields(self, request, obj=None):
-        return ("source",) if obj is None else ("source", "prefix", "created_by", "created_at", "revoked_at")
+        return ("name", "source") if obj is None else ("source", "prefix", "created_by", "created_at", "revoked_at")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -121,13 +155,20 @@ class WriteKeyAdmin(admin.ModelAdmin):
             if "revoked_at" in form.changed_data and obj.revoked_at:
                 write_key_revoke(write_key_id=obj.pk, revoked_at=obj.revoked_at)
             return
-        write_key, plaintext = write_key_create(source_name=obj.source.name, created_by=request.user)
+        write_key, plaintext = write_key_create(source_name=form.cleaned_data["source_name"], created_by=request.user)
         obj.pk = write_key.pk
         obj.refresh_from_db()
+        text = _("The new write key of %(source)s is %(key)s. Copy it now: it is stored hashed and never shown again.")
         messages.warning(
             request,
-            _("The new write key of %(source)s is %(key)s. Copy it now: it is stored hashed and never shown again.")
-            % {"source": obj.source.name, "key": plaintext},
+            format_html(
+                '{} <button type="button" class="button" data-key="{}" '
+                "onclick=\"navigator.clipboard.writeText(this.dataset.key); this.textContent='{}'\">{}</button>",
+                text % {"source": obj.source.name, "key": plaintext},
+                plaintext,
+                _("Copied"),
+                _("Copy the key"),
+            ),
         )
 
     @admin.action(description=_("Revoke the selected write keys"), permissions=["change"])
