@@ -103,6 +103,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = [
     {"model": "health.ScorecardMeasure"},
     {"model": "journeys.Playbook", "exclude_fields": _UNTRACKED},
     {"model": "journeys.PlaybookStep"},
+    {"model": "journeys.PlaybookCondition"},
 ]
 
 # Staff must sign in to the admin with a TOTP code (a device added under "TOTP devices"); on in production.
