@@ -1,6 +1,8 @@
 """Browser tests: Playwright drives Debian's chromium (headless) against the live server. A CSM filters the
 portfolio, exports it, opens an account and logs a call; an AE sets a forecast category and exports the renewals;
-the leadership and status pages render their charts. Each page is saved to artifacts/screenshots/<name>.png."""
+the leadership and status pages render their charts; a manager reassigns three accounts in bulk; a CSM goes from the
+"ARR at risk" card to an at-risk renewal within 90 days, names a sponsor and logs a QBR; a phone shows the key
+columns and the first renewal on the first screen. Each page is saved to artifacts/screenshots/<name>.png."""
 
 import csv
 import datetime as dt
@@ -12,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import Activity
+from accounts.models import Account, Activity, Contact
 from csm_platform.web.models import RenewalForecast
 from health.models import RevenueSnapshot
 from tests.web.conftest import book
@@ -102,7 +104,8 @@ def test_a_csm_filters_exports_opens_an_account_and_logs_a_call(page, world, ali
     assert page.locator("#results tbody tr").count() == 30
     shoot(page, "portfolio")
 
-    page.get_by_label("Health").select_option("red")  # htmx: results swapped in place, the URL pushed
+    page.locator("details.multi > summary", has_text="Health").click()
+    page.get_by_label("Red", exact=True).check()  # htmx: results swapped in place, the URL pushed
     page.wait_for_url("**band=red**")
     page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 10")
     assert page.locator("#results .figure .value").first.inner_text() == "10"
@@ -120,7 +123,7 @@ def test_a_csm_filters_exports_opens_an_account_and_logs_a_call(page, world, ali
     assert page.locator(".plotly-graph-div").count() >= 1
     shoot(page, "account")
 
-    page.get_by_label("Kind").select_option("call")
+    page.get_by_label("Kind", exact=True).select_option("call")
     page.get_by_label("Subject").fill("Renewal kick-off")
     page.get_by_label("Notes").fill("Agreed on a QBR next month.")
     page.get_by_role("button", name="Log activity").click()
@@ -176,3 +179,75 @@ def test_leadership_status_and_a_tablet(page, world):
     page.keyboard.press("Tab")  # keyboard users first reach the skip link
     assert page.evaluate("document.activeElement.className") == "skip-link"
     shoot(page, "portfolio-tablet")
+
+
+def test_a_manager_reassigns_three_accounts_in_bulk(page, world, mallory, alice):
+    teammate = type(alice).objects.create_user(
+        username="tess", first_name="Tess", last_name="Teammate", password="password", team=alice.team
+    )
+    teammate.groups.add(*alice.groups.all())
+    log_in(page, "mallory")
+    assert "/portfolio/?team=" in page.url
+    for account in world[:3]:
+        page.get_by_label(f"Select {account.name}", exact=True).check()
+    bulk = page.get_by_role("form", name="Reassign the ticked accounts")
+    bulk.get_by_label("CSM", exact=True).select_option(label="Tess Teammate")
+    shoot(page, "portfolio-bulk-assign")
+    bulk.get_by_role("button", name="Assign").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("3 accounts reassigned.").is_visible()
+    assert sorted(Account.objects.filter(owner=teammate).values_list("name", flat=True)) == [a.name for a in world[:3]]
+    shoot(page, "portfolio-bulk-assigned")
+
+
+def test_a_csm_goes_from_arr_at_risk_to_a_renewal_names_a_sponsor_and_logs_a_qbr(page, world, alice):
+    log_in(page, "alice")
+    page.locator("#portfolio-arr-at-risk a").click()
+    page.wait_for_url("**at_risk=on**")
+    at_risk = page.locator("#results tbody tr").count()
+    assert at_risk == 10  # red health or high risk: every third account of the book
+    page.get_by_label("Renewal", exact=True).select_option("90")
+    page.wait_for_url("**renewal=90**")
+    page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 4")  # i = 0, 3, 6, 9
+    shoot(page, "portfolio-at-risk-renewing")
+    first = world[0]
+    page.get_by_role("link", name=first.name, exact=True).click()
+    page.wait_for_load_state("networkidle")
+
+    page.get_by_text("Add a contact").click()
+    contacts = page.locator("#contacts")
+    contacts.get_by_label("Name", exact=True).fill("Sam Sponsor")
+    contacts.get_by_label("Title", exact=True).fill("CFO")
+    contacts.get_by_label("Executive sponsor", exact=True).check()
+    contacts.get_by_role("button", name="Add contact").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("Contact Sam Sponsor added.").is_visible()
+    sponsor = Contact.objects.get(account=first, name="Sam Sponsor")
+    assert sponsor.is_executive_sponsor
+
+    log = page.get_by_role("form", name="Log an activity")
+    log.get_by_label("Kind", exact=True).select_option("qbr")
+    log.get_by_label("Subject", exact=True).fill("Q3 business review")
+    log.get_by_label("With", exact=True).select_option(label="Sam Sponsor")
+    log.get_by_role("button", name="Log activity").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#timeline").get_by_text("Q3 business review").is_visible()
+    qbr = Activity.objects.get(subject="Q3 business review")
+    assert (qbr.kind, qbr.contact, qbr.author) == ("qbr", sponsor, alice)
+    shoot(page, "account-qbr-logged")
+
+
+def test_a_phone_shows_the_key_columns_and_the_first_renewal_on_the_first_screen(page, world):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, "andy")
+    page.goto("/renewals/")
+    page.wait_for_load_state("networkidle")
+    headers = page.locator("#results thead th").all_inner_texts()
+    assert [h.strip().rstrip("▲▼ ") for h in headers[:4]] == ["Account", "Health", "ACV", "Ends"]
+    first_row = page.locator("#results tbody tr").first.bounding_box()
+    assert first_row["y"] < 1300, first_row
+    shoot(page, "renewals-phone")
+    page.goto("/portfolio/?owner=")
+    headers = page.locator("#results thead th").all_inner_texts()
+    assert [h.strip() for h in headers[:4]] == ["Account", "Health", "ACV", "Next renewal"]
+    shoot(page, "portfolio-phone")

@@ -95,7 +95,7 @@ def portfolio(request):
             "table": table,
             "figures": figures,
             "cards": card_links(request.GET, figures),
-            "assign_form": BulkAssignForm() if can_assign else None,
+            "assign_form": BulkAssignForm(auto_id="assign_%s") if can_assign else None,
             "as_of": as_of,
             "today": today,
         },
