@@ -342,7 +342,9 @@ def activity_update(
         "body": body,
         "contact_id": contact_id,
     }
-    Activity.objects.filter(pk=activity.pk, author_id=user_id).update(**data)
+    with transaction.atomic():
+        Activity.objects.filter(pk=activity.pk, author_id=user_id).update(**data)
+        accounts_mark_changed(account_ids=[activity.account_id])
     return _assigned(activity, data)
 
 
@@ -350,4 +352,6 @@ def activity_delete(*, activity: Activity, user_id: int) -> None:
     """Remove a touch from the timeline: only its author may (PermissionDenied otherwise)."""
     if activity.author_id is None or activity.author_id != user_id:
         raise PermissionDenied(_("Only the author of an activity may delete it."))
-    Activity.objects.filter(pk=activity.pk, author_id=user_id).delete()
+    with transaction.atomic():
+        Activity.objects.filter(pk=activity.pk, author_id=user_id).delete()
+        accounts_mark_changed(account_ids=[activity.account_id])

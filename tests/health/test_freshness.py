@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.ingestion.services import write_key_create
 from accounts.models import Activity, ChangedAccount
-from accounts.services import activity_create, contract_create
+from accounts.services import activity_create, activity_delete, activity_update, contract_create
 from health import pipeline
 from health.models import AccountCurrent, AccountSnapshot
 from tests.factories import AccountFactory, ContractFactory
@@ -137,3 +137,23 @@ def test_the_first_change_is_kept_until_the_refresh():
         }
     )
     assert ChangedAccount.objects.get(account=account).changed_at == first
+
+
+def test_editing_or_deleting_a_touch_marks_its_account_changed(alice):
+    account = AccountFactory()
+    activity = activity_create(
+        account_id=account.pk,
+        kind=Activity.Kind.CALL,
+        author_id=alice.pk,
+        occurred_at=dt.datetime(2024, 6, 29, tzinfo=dt.UTC),
+        subject="Call",
+    )
+    ChangedAccount.objects.all().delete()
+    activity_update(
+        activity=activity, user_id=alice.pk, kind=Activity.Kind.MEETING, occurred_at=activity.occurred_at, subject="x"
+    )
+    assert ChangedAccount.objects.filter(account=account).exists()
+
+    ChangedAccount.objects.all().delete()
+    activity_delete(activity=activity, user_id=alice.pk)
+    assert ChangedAccount.objects.filter(account=account).exists()
