@@ -16,7 +16,9 @@ $(BIN)/.installed: pyproject.toml uv.lock
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --extra dev --quiet
 	touch $@
 
+# The translation catalogs' .mo files are built here, never committed (manage.py catalogs: no system gettext needed).
 install: $(BIN)/.installed
+	$(BIN)/python manage.py catalogs compile
 
 run: install
 	$(BIN)/python manage.py migrate --no-input

@@ -52,6 +52,14 @@ class User(AbstractUser):
         validators=[validate_time_zone],
         help_text=_("Times are entered and shown in this zone (an IANA name such as America/New_York)."),
     )
+    # Blank: not chosen, so the browser's Accept-Language, then the workspace's WORKSPACE_LANGUAGE, decide.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of the pages; blank follows the browser, then the workspace."),
+    )
 
     class Meta:
         ordering = ["username"]
@@ -70,6 +78,7 @@ class Currency(models.TextChoices):
     CAD = "CAD", "CAD"
     AUD = "AUD", "AUD"
     JPY = "JPY", "JPY"
+    KRW = "KRW", "KRW"
 
 
 MONEY = {"max_digits": 16, "decimal_places": 2}

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "csm_platform.web.middleware.UserTimeZoneMiddleware",
+    # After LocaleMiddleware (the browser's language, else the workspace's): a signed-in user's own choice wins.
+    "csm_platform.web.middleware.UserLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "csm_platform.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -144,7 +146,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# The languages of the pages: each user's own (User.language), else the browser's Accept-Language, else the
+# workspace's. The project's strings are in locale/, each app's in its own locale/ (.mo files: `make install`).
+LANGUAGES = [("en", "English"), ("ko", "한국어")]
+LANGUAGE_CODE = env.str("WORKSPACE_LANGUAGE", default="en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise environ.ImproperlyConfigured(f"WORKSPACE_LANGUAGE={LANGUAGE_CODE!r} is not one of: en, ko")
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

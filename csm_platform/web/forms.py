@@ -4,6 +4,7 @@ import datetime as dt
 from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -134,18 +135,20 @@ class BulkAssignForm(AssignForm):
     )
 
 
-class TimeZoneForm(forms.ModelForm):
-    """The user's own time zone: times are entered and shown in it."""
+class PreferencesForm(forms.ModelForm):
+    """The user's own time zone (times are entered and shown in it) and language (blank: the browser's)."""
 
     time_zone = forms.ChoiceField(label=_("Time zone"))
+    language = forms.ChoiceField(label=_("Language"), required=False)
 
     class Meta:
         model = User
-        fields = ["time_zone"]
+        fields = ["time_zone", "language"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(zone, zone) for zone in sorted(available_timezones())]
+        self.fields["language"].choices = [("", _("As the browser says")), *settings.LANGUAGES]
 
 
 class ForecastForm(forms.Form):
