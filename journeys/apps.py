@@ -8,6 +8,7 @@ class JourneysConfig(AppConfig):
     verbose_name = _("Journeys, playbooks and surveys")
 
     def ready(self) -> None:
+        from accounts.demo import register_demo_step
         from accounts.events import register_listener
         from accounts.ingestion.services import track_handler_register
         from csm_platform.navigation import NAV_ITEMS, NavItem
@@ -15,7 +16,7 @@ class JourneysConfig(AppConfig):
         from health.measures import register
         from health.pipeline import register_after_recompute
 
-        from . import health_hooks
+        from . import demo, health_hooks
         from .services.surveys import TRACK_EVENT, survey_track_handler
         from .webhooks.services import webhook_import_finished
 
@@ -25,6 +26,7 @@ class JourneysConfig(AppConfig):
             register_feature(key, function)
         register_after_recompute(health_hooks.after_recompute)
         register_listener("import_finished", webhook_import_finished)
+        register_demo_step("journeys", load=demo.demo_load, after_backfill=demo.demo_after_backfill)
         items = [
             NavItem("journeys:my_tasks", _("My tasks")),
             NavItem("journeys:funnel", _("Journey")),

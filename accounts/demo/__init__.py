@@ -6,6 +6,9 @@ generated and written set-based, a chunk of accounts at a time (numpy arrays, th
 batched ``executemany`` on SQLite), so benchmark sizes (10,000 accounts × 90 days ≈ 19M events, about 20 per
 account-day) never sit in memory; the usage rollups are rebuilt from the raw events at the end.
 Demo rows are recognisable for ``demo_reset``: accounts by their ``DEMO-`` id, users by their demo e-mail domain.
+Other apps add their part (journeys, playbooks, surveys, success plans, forecasts) through ``steps``: their steps
+run after the book is written, and after the nightly backfill (``demo_after_backfill``); what they write hangs off
+the demo accounts and goes with them.
 
 ``demo_load`` and ``demo_reset`` live here; the demo users and their teams in ``cast``, the fixed ingredients
 (segment profiles, shares, word lists, features) in ``constants``, the book of business (accounts, contracts,
@@ -41,10 +44,12 @@ from .constants import (
     REGIONS,
 )
 from .events import EVENT_WRITERS, usage_events_create
+from .steps import DemoBook, demo_steps_after_backfill, demo_steps_load, register_demo_step
 
 __all__ = [
     "DEMO_PASSWORD",
     "DEMO_USERS",
+    "DemoBook",
     "EVENTS_PER_USER_DAY",
     "EVENT_WRITERS",
     "FEATURES",
@@ -52,8 +57,11 @@ __all__ = [
     "DemoDataExists",
     "DemoSummary",
     "DemoUserConflict",
+    "demo_accounts",
+    "demo_after_backfill",
     "demo_load",
     "demo_reset",
+    "register_demo_step",
 ]
 
 
@@ -104,20 +112,32 @@ def demo_load(
         counts["activities"] += activities_create(rng=rng_people, plans=chunk, as_of=as_of)
         counts["usage events"] += usage_events_create(rng=rng_usage, plans=chunk, days=days, as_of=as_of, source=source)
     counts["usage rollup rows"] = sum(usage_rollups_rebuild().rows.values())
+    counts.update(demo_steps_load(book=DemoBook(seed=seed, as_of=as_of, days=days, plans=plans, users=users)))
     # The rebuild refreshes the rollups' statistics once committed; the raw tables loaded here need theirs too.
     transaction.on_commit(lambda: statistics_refresh(tables_of=[Account, Contract, Contact, Activity, UsageEvent]))
     return DemoSummary(users=DEMO_USERS, counts=counts)
 
 
 @transaction.atomic
+def demo_after_backfill(*, seed: int, as_of: dt.date) -> dict[str, int]:
+    """The registered steps that work on what the backfilled nights made; idempotent. Returns their counts."""
+    return demo_steps_after_backfill(seed=seed, as_of=as_of)
+
+
+def demo_accounts():
+    return Account.objects.filter(external_id__startswith=EXTERNAL_ID_PREFIX)
+
+
+@transaction.atomic
 def demo_reset() -> None:
-    """Delete what the demo loader made: its accounts with their rows, its source, users and teams."""
-    demo_accounts = Account.objects.filter(external_id__startswith=EXTERNAL_ID_PREFIX)
+    """Delete what the demo loader made: its accounts with their rows (the other apps' rows about them go with
+    them), its source, users and teams."""
+    accounts = demo_accounts()
     UsageEvent.objects.filter(source__name=DEMO_SOURCE).delete()
-    Activity.objects.filter(account__in=demo_accounts).delete()
-    Contact.objects.filter(account__in=demo_accounts).delete()
-    Contract.objects.filter(account__in=demo_accounts).delete()
-    demo_accounts.delete()
+    Activity.objects.filter(account__in=accounts).delete()
+    Contact.objects.filter(account__in=accounts).delete()
+    Contract.objects.filter(account__in=accounts).delete()
+    accounts.delete()
     Source.objects.filter(name=DEMO_SOURCE).delete()
     demo_users().delete()
     Team.objects.filter(name__in=DEMO_TEAMS, members__isnull=True).delete()

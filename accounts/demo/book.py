@@ -17,10 +17,12 @@ drawn from that trajectory with noise:
 
     logit P(churn) = −2.6 − 2.5 (u − 0.55) − 3 g − 2 (b − 0.5) + q − s + 1.5 first + 1.2 tech − 1.2 high + N(0, 0.5²)
 
-``first``: the account's first renewal; ``tech``, ``high``: tech-touch, high-touch. The demo has no survey
-answers, so NPS plays no part. A churned account's chain stops at that contract. The first high-touch account (the
-demo's $1M customer) always renews. History reaches back ``HISTORY_MONTHS`` so that the most recent fifth of the
-renewal decisions (the churn model's backtest) holds enough churned ones.
+``first``: the account's first renewal; ``tech``, ``high``: tech-touch, high-touch. The other apps' demo steps
+(``accounts.demo.steps``) read the same ``z``: a survey answer given in the year before a decision scores by it
+(detractors among the accounts about to churn), a later one by the account's propensity today. A churned
+account's chain stops at that contract. The first high-touch account (the demo's $1M customer) always renews.
+History reaches back ``HISTORY_MONTHS`` so that the most recent fifth of the renewal decisions (the churn model's
+backtest) holds enough churned ones.
 """
 
 import datetime as dt
@@ -61,6 +63,7 @@ class Decision:
 
     end: dt.date
     features_on: dt.date  # F
+    propensity: float  # z
     users: int  # product users in the 90 days up to F: seats × u
     growth: float  # g
     breadth: int  # k
@@ -198,6 +201,7 @@ def _decide(
     return Decision(
         end=end,
         features_on=lead - dt.timedelta(days=lead.weekday()),
+        propensity=z,
         users=max(1, round(seats * utilization)),
         growth=growth,
         breadth=breadth,

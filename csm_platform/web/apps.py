@@ -11,9 +11,17 @@ class WebConfig(AppConfig):
     verbose_name = _("Pages")
 
     def ready(self) -> None:
+        from accounts.demo import register_demo_step
         from csm_platform.navigation import NAV_ITEMS, NavItem
+        from health.pipeline import register_after_recompute
 
+        from . import demo
         from .permissions import can_view_leadership, can_view_status
+        from .services import pages_after_recompute
+
+        register_demo_step("forecasts", load=demo.demo_load)
+        # After journeys' step (installed before this app): time to value reads the stages it moves.
+        register_after_recompute(pages_after_recompute)
 
         items = [
             NavItem("web:portfolio", _("Portfolio")),

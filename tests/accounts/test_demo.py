@@ -167,7 +167,7 @@ def test_the_book_has_every_kind_of_customer_contract_contact_and_usage():
     assert UsageDay.objects.aggregate(total=Sum("events"))["total"] == everything.count()  # rollups rebuilt
 
     activities = Activity.objects.select_related("account")
-    assert set(activities.values_list("kind", flat=True)) == {"call", "meeting", "email", "note", "qbr"}
+    assert {"call", "meeting", "email", "note", "qbr"} <= set(activities.values_list("kind", flat=True))
     assert all(a.author_id == a.account.owner_id for a in activities)
     last_touch = accounts.filter(owner__isnull=False, status="active").annotate(last=Max("activities__occurred_at"))
     assert any(a.last is None or a.last.date() < AS_OF - dt.timedelta(days=60) for a in last_touch)

@@ -1,4 +1,5 @@
-"""``manage.py load_demo``: load the demo data set (``accounts.demo``) and print the demo users."""
+"""``manage.py load_demo``: load the demo data set (``accounts.demo``) and print the demo users; with
+``--after-backfill``, work on what the backfilled nights made (``make run`` runs it after the backfill)."""
 
 import argparse
 import datetime as dt
@@ -7,7 +8,14 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import DEMO_PASSWORD, EVENTS_PER_USER_DAY, DemoDataExists, DemoUserConflict, demo_load
+from accounts.demo import (
+    DEMO_PASSWORD,
+    EVENTS_PER_USER_DAY,
+    DemoDataExists,
+    DemoUserConflict,
+    demo_after_backfill,
+    demo_load,
+)
 
 
 def _positive(value: str) -> int:
@@ -54,10 +62,22 @@ class Command(BaseCommand):
         existing = parser.add_mutually_exclusive_group()
         existing.add_argument("--if-empty", action="store_true", help="Do nothing if any account exists.")
         existing.add_argument("--reset", action="store_true", help="Delete the previous demo data first.")
+        existing.add_argument(
+            "--after-backfill",
+            action="store_true",
+            help="Load nothing: after `recompute --backfill`, work on what the nights made (playbook tasks done "
+            "as a team would have). Idempotent.",
+        )
 
     def handle(self, *args, **options) -> None:
         as_of = options["as_of"] or dt.datetime.now(dt.UTC).date()
         started = time.monotonic()
+        if options["after_backfill"]:
+            counts = demo_after_backfill(seed=options["seed"], as_of=as_of)
+            self.stdout.write(self.style.SUCCESS(f"Demo worked after the backfill (as of {as_of:%Y-%m-%d}):"))
+            for label, count in counts.items():
+                self.stdout.write(f"  {label:<24}{count:>12,}")
+            return
         try:
             summary = demo_load(
                 seed=options["seed"],
@@ -79,7 +99,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo data loaded in {elapsed:.1f} s (seed {options['seed']}, as of {as_of:%Y-%m-%d}):")
         )
         for label, count in summary.counts.items():
-            self.stdout.write(f"  {label:<16}{count:>12,}")
+            self.stdout.write(f"  {label:<24}{count:>12,}")
         self.stdout.write("")
         self.stdout.write(f"Demo users (password '{DEMO_PASSWORD}'), made by the demo loader only:")
         self.stdout.write(f"  {'username':<10}{'name':<18}{'role':<23}team")
