@@ -109,3 +109,19 @@ class QuarterTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quarter}: {self.target}"
+
+
+class LeadershipNight(models.Model):
+    """What the leadership dashboard shows for one night, computed by the night (``selectors.leadership
+    .leadership_night``, stored after each recompute): revenue, the bridge, the monthly ARR and movements, bands,
+    the $1M accounts, each CSM's book, CLV by segment and time to value. The page reads it, never recomputes it."""
+
+    as_of = models.DateField(unique=True)
+    figures = models.JSONField(help_text=_("selectors.leadership.Night as JSON (money as decimal strings)."))
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-as_of"]
+
+    def __str__(self) -> str:
+        return f"Leadership on {self.as_of:%Y-%m-%d}"

@@ -1,11 +1,14 @@
-"""Writes of the pages' own data: saved views and renewal forecasts (with their history)."""
+"""Writes of the pages' own data: saved views, renewal forecasts (with their history) and what the night stores for
+the pages to read."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import RenewalForecast, RenewalForecastChange, SavedView
+from .models import LeadershipNight, RenewalForecast, RenewalForecastChange, SavedView
+from .selectors.leadership import leadership_night, night_to_json
 
 
 def saved_view_save(*, user_id: int, page: str, name: str, querystring: str) -> SavedView:
@@ -42,3 +45,17 @@ def renewal_forecast_set(
     )
     forecast, _ = RenewalForecast.objects.update_or_create(contract_id=contract_id, defaults={**values, "set_at": now})
     return forecast
+
+
+def leadership_night_write(*, as_of: dt.date) -> LeadershipNight:
+    """Compute and store (upsert) what the leadership dashboard shows for the night ``as_of``."""
+    night, _ = LeadershipNight.objects.update_or_create(
+        as_of=as_of, defaults={"figures": night_to_json(leadership_night(as_of=as_of))}
+    )
+    return night
+
+
+def pages_after_recompute(as_of: dt.date) -> dict:
+    """The pages' step after each finished night (``health.pipeline.register_after_recompute``)."""
+    leadership_night_write(as_of=as_of)
+    return {"leadership_nights": 1}

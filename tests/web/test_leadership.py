@@ -1,5 +1,6 @@
-"""Leadership dashboard: figures from the revenue snapshots, monthly ARR movements, bands over time, the row per
-CSM (NRR/GRR of their book, median health, overdue tasks), $1M customers; pinned queries."""
+"""Leadership dashboard: figures the night stores (``leadership_night_write``, run here as the night would after the
+data is in place), monthly ARR movements, bands over time, the row per CSM (NRR/GRR of their book, median health,
+overdue tasks today), $1M customers; pinned queries."""
 
 import datetime as dt
 import json
@@ -9,11 +10,25 @@ from decimal import Decimal
 import pytest
 
 from csm_platform.web.charts import trend_range
+from csm_platform.web.selectors.leadership import (
+    band_distribution,
+    clv_by_segment,
+    csm_figures,
+    revenue_books,
+    snapshot_month_ends,
+)
+from csm_platform.web.services import leadership_night_write
 from health.models import AccountSnapshot, RevenueSnapshot
+from journeys.selectors.journey import time_to_value
 from tests.factories import AccountFactory, ContractFactory
 from tests.web.conftest import AS_OF, TODAY, book, open_task, stage_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+
+
+def night() -> None:
+    """The night of AS_OF's step for the dashboard."""
+    leadership_night_write(as_of=AS_OF)
 
 
 @pytest.fixture
@@ -45,6 +60,7 @@ def revenue(db):
 
 def test_figures_and_charts(client, edna, alice, revenue):
     book(n=6, owner=alice)
+    night()
     client.force_login(edna)
     response = client.get("/leadership/")
     assert response.status_code == 200
@@ -68,6 +84,7 @@ def test_monthly_movements_add_up_to_the_bridge_after_a_back_dated_contract(clie
     ContractFactory(  # back-dated: started 2024-03-01, long after the nights of March were written
         account=accounts[1], start_date=dt.date(2024, 3, 1), end_date=dt.date(2025, 2, 28), recurring_tcv=6000
     )
+    night()
     client.force_login(edna)
     page = client.get("/leadership/").context["page"]
     bridge, movements = page.revenue.bridge, page.movements
@@ -97,6 +114,7 @@ def test_a_row_per_csm(client, edna, alice, bob):
     book(n=2, owner=bob, prefix="BOB")
     open_task(accounts[0], alice, due=TODAY - dt.timedelta(days=3))
     open_task(accounts[0], alice, due=TODAY + dt.timedelta(days=3))
+    night()
     client.force_login(edna)
     rows = {row.user.username: row for row in client.get("/leadership/").context["page"].csms}
     assert (rows["alice"].accounts, rows["alice"].arr, rows["alice"].median_health) == (3, Decimal("72000.00"), 55.0)
@@ -109,6 +127,7 @@ def test_the_by_csm_table_has_an_unassigned_row_and_a_total_that_is_the_headline
     book(n=3, owner=alice)
     book(n=2, owner=bob, prefix="BOB")
     book(n=2, owner=None, prefix="NOBODY")
+    night()
     client.force_login(edna)
     response = client.get("/leadership/")
     page = response.context["page"]
@@ -122,6 +141,7 @@ def test_the_by_csm_table_has_an_unassigned_row_and_a_total_that_is_the_headline
 
 def test_monthly_charts_have_one_labelled_bar_per_month_on_a_trend_axis(client, edna, alice):
     book(n=6, owner=alice)
+    night()
     client.force_login(edna)
     charts = client.get("/leadership/").context["charts"]
     figure = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", charts["arr"], re.S)[1])
@@ -139,6 +159,7 @@ def test_monthly_charts_have_one_labelled_bar_per_month_on_a_trend_axis(client, 
 def test_million_dollar_customers(client, edna, alice):
     (big, small) = book(n=2, owner=alice)
     big.contracts.update(recurring_tcv=Decimal("1250000"))
+    night()
     client.force_login(edna)
     response = client.get("/leadership/")
     assert [row.account for row in response.context["page"].millions] == [big]
@@ -158,12 +179,11 @@ def test_leadership_queries_do_not_grow_with_accounts(
     client, edna, alice, revenue, accounts, django_assert_num_queries
 ):
     book(n=accounts, owner=alice)
+    night()
     client.force_login(edna)
-    # Session, user, roles, latest date, ACV books (one contracts query each, no rates in one currency: 13 month
-    # boundaries, 12 months at their end's rates, the year at the evaluation date's rates), retention history,
-    # month ends, bands, millions (accounts, snapshots), CSM rows (owners, scores, overdue, users), CLV by segment,
-    # time to value (accounts, first contracts, settings, adoption stage, value reached), the night's churn model.
-    with django_assert_num_queries(43):
+    # Session, user, roles, latest date, the stored night, retention history, overdue tasks, the CSMs: the night
+    # computes the ACV books and time to value (43 queries when the page computed them).
+    with django_assert_num_queries(8):
         response = client.get("/leadership/")
     assert response.status_code == 200
 
@@ -176,6 +196,7 @@ def test_a_zero_value_contract_a_year_ago_is_not_in_the_retention_cohort(client,
     ContractFactory(account=kept, start_date=dt.date(2023, 1, 1), end_date=dt.date(2025, 12, 31), recurring_tcv=36000)
     ContractFactory(account=pilot, start_date=dt.date(2023, 6, 1), end_date=dt.date(2023, 12, 31), recurring_tcv=0)
     AccountSnapshot.objects.create(account=kept, as_of=AS_OF, acv=Decimal("12000.00"))
+    night()
     client.force_login(edna)
     page = client.get("/leadership/").context["page"]
     for retention in (page.revenue.retention, page.csms[0].retention):
@@ -185,8 +206,39 @@ def test_a_zero_value_contract_a_year_ago_is_not_in_the_retention_cohort(client,
 def test_a_time_to_value_median_of_one_account_is_marked_too_few(client, edna, alice):
     (account,) = book(n=1, owner=alice)
     stage_of([account], "Adoption")
+    night()
     client.force_login(edna)
     response = client.get("/leadership/")
     (row,) = response.context["page"].time_to_value
     assert row.summary.n == 1 and row.summary.too_few
     assert "(n = 1, too few to compare)" in response.content.decode()
+
+
+def test_the_stored_night_is_what_the_page_computed_per_request(client, edna, alice, bob):
+    """The page reads the night's figures: the same numbers as computing them from the contracts and snapshots
+    per request (what the page did before the night stored them)."""
+    accounts = book(n=5, owner=alice)
+    book(n=3, owner=bob, prefix="BOB", segment="high_touch")
+    book(n=2, owner=None, prefix="NOBODY")
+    ContractFactory(
+        account=accounts[0], start_date=dt.date(2023, 6, 1), end_date=dt.date(2024, 5, 31), recurring_tcv=12000
+    )
+    stage_of(accounts[:2], "Adoption")
+    night()
+    client.force_login(edna)
+    page = client.get("/leadership/").context["page"]
+    books = revenue_books(as_of=AS_OF)
+    assert page.revenue == books.revenue
+    assert page.by_month.equals(books.by_month) and page.movements.equals(books.movements)
+    assert page.bands.to_dict("records") == band_distribution(days=snapshot_month_ends(as_of=AS_OF)).to_dict("records")
+    stored = {
+        r.user.pk if r.user else None: (r.accounts, r.arr, r.excluded, r.retention, r.median_health, r.scored)
+        for r in page.csms
+    }
+    assert list(stored)[-1] is None and len(stored) == 3
+    assert stored == {
+        row.owner_id: (row.accounts, row.arr, row.excluded, row.retention, row.median_health, row.scored)
+        for row in csm_figures(as_of=AS_OF, books=books)
+    }
+    assert page.clv == clv_by_segment(as_of=AS_OF)
+    assert page.time_to_value == time_to_value(as_of=AS_OF)

@@ -1,13 +1,19 @@
-"""The leadership dashboard for one evaluation date (the latest night, or the night picked): ARR, customers, $1M
-customers, retention, the twelve-month bridge, the monthly movements and the ARR by month all come from one set of
-ACV books read from the contracts (``accounts.selectors.account_acv_book``, the function the nightly revenue
-snapshot uses), so that they agree with each other — also after a back-dated contract, which a night's snapshot
-never sees. Retention history comes from the revenue snapshots, bands from the account snapshots, CLV by segment
-from the account snapshots (as the portfolio shows it), time to value on the evaluation date. Every total says
-which accounts it leaves out (ACV N/A). A fixed number of queries whatever the number of accounts."""
+"""The leadership dashboard for one evaluation date (the latest night, or the night picked).
 
+The night computes what it shows (``leadership_night``, stored by ``services.leadership_night_write`` after each
+recompute): ARR, customers, $1M customers, retention, the twelve-month bridge, the monthly movements and the ARR by
+month from one set of ACV books read from the contracts (``accounts.selectors.account_acv_book``, the function the
+revenue snapshot uses), so that they agree with each other; the bands per month, the figures of each CSM's book,
+CLV by segment from the account snapshots (as the portfolio shows it), and time to value. A back-dated contract
+moves them when the nights it touches are recomputed. The page (``leadership``) reads the stored night, with the
+retention history of the revenue snapshots and, relative to today, each CSM's overdue tasks: a fixed number of
+queries whatever the number of accounts. Every total says which accounts it leaves out (ACV N/A)."""
+
+import dataclasses
 import datetime as dt
 import statistics
+import types
+import typing
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +36,7 @@ from health.revenue import (
 )
 from journeys.selectors.journey import TimeToValueRow, time_to_value
 
+from ..models import LeadershipNight
 from .journeys import overdue_tasks_by_owner
 from .quality import Exclusions, book_exclusions, exclusions, na_reason
 
@@ -181,28 +188,40 @@ class MillionRow:
     snapshot: AccountSnapshot | None  # health and risk on the evaluation date
 
 
-def million_dollar_accounts(*, book: AcvBook) -> list[MillionRow]:
-    """The accounts the $1M count counts (ACV ≥ 1,000,000 on the book's date), largest first, with their snapshot
-    that night."""
-    ids = [a for a, value in book.acv.items() if value >= MILLION]
-    accounts = Account.objects.filter(pk__in=ids).select_related("owner")
+def million_dollar_accounts(*, as_of: dt.date, acv: dict[int, Decimal]) -> list[MillionRow]:
+    """The accounts the $1M count counts (``acv``: theirs, ≥ 1,000,000 on ``as_of``), largest first, with their
+    snapshot that night."""
+    accounts = Account.objects.filter(pk__in=list(acv)).select_related("owner")
     snapshots = {
-        s.account_id: s for s in AccountSnapshot.objects.filter(account_id__in=ids, as_of=book.as_of).order_by()
+        s.account_id: s for s in AccountSnapshot.objects.filter(account_id__in=list(acv), as_of=as_of).order_by()
     }
-    rows = [MillionRow(account=a, acv=book.acv[a.pk], snapshot=snapshots.get(a.pk)) for a in accounts]
+    rows = [MillionRow(account=a, acv=acv[a.pk], snapshot=snapshots.get(a.pk)) for a in accounts]
     return sorted(rows, key=lambda row: (-row.acv, row.account.name))
 
 
 @dataclass(frozen=True)
-class CsmRow:
-    user: User | None  # None: the accounts without a CSM ("Unassigned")
+class CsmFigures:
+    """A CSM's book on the evaluation date, as the night stores it."""
+
+    owner_id: int | None  # None: the accounts without a CSM ("Unassigned")
     accounts: int
     arr: Decimal  # Σ ACV of their accounts on the evaluation date (N/A ones left out)
     excluded: Exclusions
     retention: Retention  # of the CSM's current book over the trailing twelve months
     median_health: float | None
     scored: int
-    overdue_tasks: int
+
+
+@dataclass(frozen=True)
+class CsmRow:
+    user: User | None  # None: the accounts without a CSM ("Unassigned")
+    accounts: int
+    arr: Decimal
+    excluded: Exclusions
+    retention: Retention
+    median_health: float | None
+    scored: int
+    overdue_tasks: int  # today
 
 
 @dataclass(frozen=True)
@@ -214,10 +233,9 @@ class CsmTotal:
     excluded: Exclusions
 
 
-def csm_rows(*, as_of: dt.date, today: dt.date, books: RevenueBooks) -> list[CsmRow]:
+def csm_figures(*, as_of: dt.date, books: RevenueBooks) -> list[CsmFigures]:
     """A row per CSM owning accounts, then one for the accounts without a CSM: accounts, ARR and NRR/GRR of the
-    book (from the same books as the page's totals), median health (snapshots on ``as_of``), overdue tasks
-    (today)."""
+    book (from the same books as the page's totals), median health (snapshots on ``as_of``)."""
     owners = dict(Account.objects.order_by().values_list("pk", "owner_id"))
     accounts: dict[int | None, list[int]] = defaultdict(list)
     for account_id, owner_id in owners.items():
@@ -227,24 +245,41 @@ def csm_rows(*, as_of: dt.date, today: dt.date, books: RevenueBooks) -> list[Csm
     for owner_id, health in healths.values_list("account__owner", "health"):
         scores[owner_id].append(health)
     excluded = {item["account_id"]: item["reason"] for item in books.end.excluded}
-    overdue = overdue_tasks_by_owner(today=today)
-    owner_ids = [owner_id for owner_id in accounts if owner_id is not None]
-    users = User.objects.filter(pk__in=owner_ids).select_related("team").order_by("first_name", "last_name", "username")
-
-    def row(user: User | None) -> CsmRow:
-        key = user.pk if user else None
-        return CsmRow(
-            user=user,
-            accounts=len(accounts[key]),
-            arr=sum((books.end.acv.get(a, ZERO) for a in accounts[key]), ZERO),
-            excluded=exclusions(excluded[a] for a in accounts[key] if a in excluded),
-            retention=retention_from_period(_book_of(books.period, accounts[key])),
+    return [
+        CsmFigures(
+            owner_id=key,
+            accounts=len(ids),
+            arr=sum((books.end.acv.get(a, ZERO) for a in ids), ZERO),
+            excluded=exclusions(excluded[a] for a in ids if a in excluded),
+            retention=retention_from_period(_book_of(books.period, ids)),
             median_health=statistics.median(scores[key]) if scores[key] else None,
             scored=len(scores[key]),
-            overdue_tasks=overdue.get(key, 0) if key else 0,
+        )
+        for key, ids in accounts.items()
+    ]
+
+
+def csm_rows(*, figures: list[CsmFigures], today: dt.date) -> list[CsmRow]:
+    """The stored rows by CSM name, the accounts without a CSM last, with each CSM's overdue tasks (today)."""
+    by_owner = {row.owner_id: row for row in figures}
+    overdue = overdue_tasks_by_owner(today=today)
+    users = User.objects.filter(pk__in=[key for key in by_owner if key is not None]).select_related("team")
+
+    def row(user: User | None) -> CsmRow:
+        stored = by_owner[user.pk if user else None]
+        return CsmRow(
+            user=user,
+            accounts=stored.accounts,
+            arr=stored.arr,
+            excluded=stored.excluded,
+            retention=stored.retention,
+            median_health=stored.median_health,
+            scored=stored.scored,
+            overdue_tasks=overdue.get(user.pk, 0) if user else 0,
         )
 
-    return [*(row(user) for user in users), *([row(None)] if None in accounts else [])]
+    ordered = users.order_by("first_name", "last_name", "username")
+    return [*(row(user) for user in ordered), *([row(None)] if None in by_owner else [])]
 
 
 def csm_total(rows: list[CsmRow], *, excluded: Exclusions) -> CsmTotal:
@@ -309,10 +344,105 @@ def clv_by_segment(*, as_of: dt.date) -> list[SegmentClv]:
 
 
 @dataclass(frozen=True)
+class Night:
+    """What the dashboard of one evaluation date shows that the night computes (``leadership_night``)."""
+
+    revenue: Revenue
+    by_month: pd.DataFrame  # month, arr
+    movements: pd.DataFrame  # month, currency_effect, new, expansion, contraction, churn, net
+    bands: pd.DataFrame  # as_of, red, yellow, green, na
+    millions: dict[int, Decimal]  # ACV of the accounts with ACV ≥ 1,000,000
+    csms: list[CsmFigures]
+    clv: list[SegmentClv]
+    time_to_value: list[TimeToValueRow]
+
+
+def leadership_night(*, as_of: dt.date) -> Night:
+    """Everything the dashboard shows for ``as_of`` but the retention history and the overdue tasks: ~26 ACV books
+    and Kaplan-Meier, the night's work (``services.leadership_night_write``)."""
+    books = revenue_books(as_of=as_of)
+    return Night(
+        revenue=books.revenue,
+        by_month=books.by_month,
+        movements=books.movements,
+        bands=band_distribution(days=snapshot_month_ends(as_of=as_of)),
+        millions={a: value for a, value in books.end.acv.items() if value >= MILLION},
+        csms=csm_figures(as_of=as_of, books=books),
+        clv=clv_by_segment(as_of=as_of),
+        time_to_value=time_to_value(as_of=as_of),
+    )
+
+
+# The night as JSON (``LeadershipNight.figures``) and back, by the dataclasses' field types. Columns of the frames
+# that are not money: their type (money columns are Decimal).
+FRAME_COLUMNS = {
+    "by_month": {"month": dt.date},
+    "movements": {"month": dt.date},
+    "bands": {"as_of": dt.date, "red": int, "yellow": int, "green": int, "na": int},
+}
+
+
+def night_to_json(night: Night) -> dict:
+    return _to_json(night)
+
+
+def night_from_json(figures: dict) -> Night:
+    night = _from_json(Night, figures)
+    labels = dict(Account.Segment.choices)  # in the reader's language
+    return dataclasses.replace(
+        night,
+        clv=[dataclasses.replace(row, label=str(labels.get(row.segment, row.segment))) for row in night.clv],
+        time_to_value=[
+            dataclasses.replace(row, label=str(labels.get(row.segment, row.segment))) for row in night.time_to_value
+        ],
+    )
+
+
+def _to_json(value):
+    if dataclasses.is_dataclass(value):
+        return {field.name: _to_json(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, pd.DataFrame):
+        return {"columns": list(value.columns), "rows": [[_to_json(v) for v in row] for row in value.itertuples(False)]}
+    if isinstance(value, dict):
+        return [[_to_json(key), _to_json(item)] for key, item in value.items()]
+    if isinstance(value, list | tuple):
+        return [_to_json(item) for item in value]
+    if isinstance(value, Decimal | dt.date):
+        return str(value)
+    return value.item() if hasattr(value, "item") else value  # numpy scalars
+
+
+def _from_json(kind, value, *, name: str = ""):
+    if value is None:
+        return None
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (types.UnionType, typing.Union):
+        (kind,) = [arg for arg in args if arg is not type(None)]
+        return _from_json(kind, value, name=name)
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{field: _from_json(hints[field], item, name=field) for field, item in value.items()})
+    if kind is pd.DataFrame:
+        column_types = [FRAME_COLUMNS[name].get(column, Decimal) for column in value["columns"]]
+        rows = [[_from_json(t, item) for t, item in zip(column_types, row, strict=True)] for row in value["rows"]]
+        return pd.DataFrame(rows, columns=value["columns"])
+    if origin is dict:
+        return {_from_json(args[0], key): _from_json(args[1], item) for key, item in value}
+    if origin in (list, tuple):
+        items = [_from_json(args[0], item) for item in value]
+        return items if origin is list else tuple(items)
+    if kind is Decimal:
+        return Decimal(value)
+    if kind is dt.date:
+        return dt.date.fromisoformat(value)
+    return value
+
+
+@dataclass(frozen=True)
 class Leadership:
     as_of: dt.date | None
     today: dt.date
-    revenue: Revenue | None
+    revenue: Revenue | None  # None: no stored night for ``as_of`` (before the first night)
     by_month: pd.DataFrame
     movements: pd.DataFrame
     retention: pd.DataFrame
@@ -325,22 +455,25 @@ class Leadership:
 
 
 def leadership(*, as_of: dt.date | None, today: dt.date) -> Leadership:
-    """Everything the dashboard shows for ``as_of`` (empty before the first night)."""
-    if as_of is None:
+    """What the dashboard shows for ``as_of``: the stored night (empty before it is stored), the retention history
+    and each CSM's overdue tasks on ``today``."""
+    stored = LeadershipNight.objects.filter(as_of=as_of).values_list("figures", flat=True).first() if as_of else None
+    if stored is None:
         empty = pd.DataFrame()
-        return Leadership(None, today, None, empty, empty, empty, empty, [], [], None, [], [])
-    books = revenue_books(as_of=as_of)
+        return Leadership(as_of, today, None, empty, empty, empty, empty, [], [], None, [], [])
+    night = night_from_json(stored)
+    csms = csm_rows(figures=night.csms, today=today)
     return Leadership(
         as_of=as_of,
         today=today,
-        revenue=books.revenue,
-        by_month=books.by_month,
-        movements=books.movements,
+        revenue=night.revenue,
+        by_month=night.by_month,
+        movements=night.movements,
         retention=retention_history(as_of=as_of),
-        bands=band_distribution(days=snapshot_month_ends(as_of=as_of)),
-        millions=million_dollar_accounts(book=books.end),
-        csms=(csms := csm_rows(as_of=as_of, today=today, books=books)),
-        csm_total=csm_total(csms, excluded=books.revenue.excluded),
-        clv=clv_by_segment(as_of=as_of),
-        time_to_value=time_to_value(as_of=as_of),
+        bands=night.bands,
+        millions=million_dollar_accounts(as_of=as_of, acv=night.millions) if night.millions else [],
+        csms=csms,
+        csm_total=csm_total(csms, excluded=night.revenue.excluded),
+        clv=night.clv,
+        time_to_value=night.time_to_value,
     )
