@@ -60,6 +60,9 @@ CHECK_INS_ANSWERED_UNTIL = 120  # days before as_of
 TIME_TO_VALUE_DAYS = {Account.Segment.HIGH_TOUCH: 75, Account.Segment.MID_TOUCH: 45, Account.Segment.TECH_TOUCH: 25}
 POOL_CSMS = ("csm", "csm5")  # one CSM per team works the pooled tech-touch queue
 CSV_CHUNK = 10_000
+# After the backfill, the share of the nights' tasks their owner has done, by days past the due date (the first
+# row it is past; tasks due from 3 days on are left open).
+DONE_SHARES = ((30, 0.92), (3, 0.7), (-3, 0.25))
 
 ADVOCACY_REASONS = ("Agreed to be a reference", "Case study published", "Spoke at our customer webinar")
 NPS_COMMENTS = {
@@ -98,6 +101,11 @@ MANAGER_TASKS = (
     ("Approve the renewal discount for {account}", 2, Priority.HIGH),
     ("Join the executive call with {account}", 6, Priority.NORMAL),
     ("Coach the CSM on {account}'s adoption plan", 12, Priority.LOW),
+)
+# A CSM's own tasks on their largest accounts.
+CSM_TASKS = (
+    ("Prepare the business review deck for {account}", 5, Priority.NORMAL),
+    ("Send {account} the quarterly adoption report", 9, Priority.LOW),
 )
 CHECK_IN_NOTES = {
     CheckIn.Achieved.YES: ("On track; the sponsor is happy with the results.", "Goals met, agreed new ones."),
@@ -355,29 +363,37 @@ def _plans_create(book: DemoBook, rng: np.random.Generator) -> dict[str, int]:
     return {"success plans": len(plans), "outcomes": len(outcomes), "check-ins answered": len(check_ins)}
 
 
-def _manager_tasks_create(book: DemoBook) -> int:
-    """A few tasks of each CS manager (``task_create``) on the weakest active accounts of the team."""
-    created = 0
-    for manager in (book.users[u.username] for u in DEMO_USERS if u.role == Role.MANAGER):
-        team = [
-            plan
-            for plan in book.plans
-            if plan.account.owner
-            and plan.account.owner.team_id == manager.team_id
-            and plan.account.status == Account.Status.ACTIVE
-        ]
-        weakest = sorted(team, key=lambda plan: (plan.propensity, plan.number))
-        for plan, (title, due_in, priority) in zip(weakest, MANAGER_TASKS, strict=False):
-            task_create(
-                account_id=plan.account.pk,
-                title=title.format(account=plan.account.name),
-                due_date=book.as_of + dt.timedelta(days=due_in),
-                owner_id=manager.pk,
-                created_by_id=manager.pk,
-                priority=priority,
-            )
-            created += 1
-    return created
+def _own_tasks_create(book: DemoBook) -> int:
+    """The tasks people set themselves (``task_create``): each CS manager's on the weakest active accounts of the
+    team, each CSM's on their largest ones."""
+    active = [plan for plan in book.plans if plan.account.owner and plan.account.status == Account.Status.ACTIVE]
+    work = []
+    for demo_user in DEMO_USERS:
+        user = book.users[demo_user.username]
+        if demo_user.role == Role.MANAGER:
+            team = [plan for plan in active if plan.account.owner.team_id == user.team_id]
+            work += [(user, plan, task) for plan, task in zip(sorted(team, key=_weakest), MANAGER_TASKS, strict=False)]
+        elif demo_user.role == Role.CSM:
+            own = [plan for plan in active if plan.account.owner_id == user.pk]
+            work += [(user, plan, task) for plan, task in zip(sorted(own, key=_largest), CSM_TASKS, strict=False)]
+    for user, plan, (title, due_in, priority) in work:
+        task_create(
+            account_id=plan.account.pk,
+            title=title.format(account=plan.account.name),
+            due_date=book.as_of + dt.timedelta(days=due_in),
+            owner_id=user.pk,
+            created_by_id=user.pk,
+            priority=priority,
+        )
+    return len(work)
+
+
+def _weakest(plan: Plan) -> tuple[float, int]:
+    return plan.propensity, plan.number
+
+
+def _largest(plan: Plan) -> tuple[int, int]:
+    return -plan.users, plan.number
 
 
 def demo_load(book: DemoBook) -> dict[str, int]:
@@ -391,7 +407,7 @@ def demo_load(book: DemoBook) -> dict[str, int]:
     PoolMember.objects.bulk_create(
         [PoolMember(user=user, segment=Account.Segment.TECH_TOUCH) for user in pool], ignore_conflicts=True
     )
-    counts["manager tasks"] = _manager_tasks_create(book)
+    counts["own tasks"] = _own_tasks_create(book)
     starter_playbooks_load(activate=True)
     counts["active playbooks"] = Playbook.objects.filter(active=True).count()
     return counts
@@ -407,9 +423,9 @@ def _share(seed: int, *parts: object) -> float:
 
 def demo_after_backfill(*, seed: int, as_of: dt.date) -> dict[str, int]:
     """Date each generated task of the demo accounts on its night (a playbook's firing, a check-in's day), then
-    finish three in four of those due more than ``3`` days ago and one in four of those due around today, on a
-    day between the night and a few days past the due date, by their owner. Pooled tasks wait for someone to
-    take them. Idempotent: a done task stays done, a dated one keeps its date."""
+    finish a share of them by how long ago they were due (``DONE_SHARES``: most of the old ones, a quarter of
+    those due around today), on a day between the night and a few days past the due date, by their owner (a
+    pooled one taken by one of its pool's CSMs). Idempotent: a done task stays done, a dated one keeps its date."""
     tasks = Task.objects.filter(account__in=demo_accounts()).exclude(source=Task.Source.MANUAL)
     nights = {
         pk: night or asked_on
@@ -426,12 +442,22 @@ def demo_after_backfill(*, seed: int, as_of: dt.date) -> dict[str, int]:
 
     done, timeline = [], []
     yesterday = as_of - dt.timedelta(days=1)
-    candidates = tasks.filter(status=Task.Status.OPEN, owner__isnull=False, due_date__lte=as_of + dt.timedelta(days=2))
+    last_due = as_of - dt.timedelta(days=DONE_SHARES[-1][0])
+    pools: dict[str, list[int]] = defaultdict(list)
+    for segment, user_id in PoolMember.objects.order_by("user_id").values_list("segment", "user_id"):
+        pools[segment].append(user_id)
+    candidates = tasks.filter(status=Task.Status.OPEN, due_date__lt=last_due)
     for task in candidates.select_related("account").only(
-        "pk", "title", "description", "due_date", "created_at", "owner_id", "account__external_id"
+        "pk", "title", "description", "due_date", "created_at", "owner_id", "pool_segment", "account__external_id"
     ):
-        share = _share(seed, task.account.external_id, task.title, task.due_date)
-        if share >= (0.75 if task.due_date < as_of - dt.timedelta(days=3) else 0.25):
+        if task.owner_id is None:  # a pooled task is taken by one of its pool's CSMs
+            pool = pools.get(task.pool_segment)
+            if not pool:
+                continue
+            task.owner_id = pool[int(_share(seed, task.account.external_id, task.title, "pool") * len(pool))]
+        overdue_days = (as_of - task.due_date).days
+        done_share = next(share for days, share in DONE_SHARES if overdue_days > days)
+        if _share(seed, task.account.external_id, task.title, task.due_date) >= done_share:
             continue
         night = task.created_at.date()
         latest = min(task.due_date + dt.timedelta(days=4), yesterday)
@@ -451,7 +477,7 @@ def demo_after_backfill(*, seed: int, as_of: dt.date) -> dict[str, int]:
                 "body": task.description,
             }
         )
-    Task.objects.bulk_update(done, ["status", "completed_at", "completed_by"], batch_size=1000)
+    Task.objects.bulk_update(done, ["owner", "status", "completed_at", "completed_by"], batch_size=1000)
     activities_create(activities=timeline)
     by_state: dict[str, int] = defaultdict(int)
     for status, due in tasks.values_list("status", "due_date"):
