@@ -153,6 +153,8 @@ LANGUAGE_CODE = env.str("WORKSPACE_LANGUAGE", default="en")
 if LANGUAGE_CODE not in dict(LANGUAGES):
     raise environ.ImproperlyConfigured(f"WORKSPACE_LANGUAGE={LANGUAGE_CODE!r} is not one of: en, ko")
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Korean short dates as 2026. 12. 7. (Django's own formats otherwise).
+FORMAT_MODULE_PATH = ["csm_platform.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

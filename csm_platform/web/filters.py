@@ -8,6 +8,8 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
@@ -21,7 +23,13 @@ from .models import ForecastCategory
 from .selectors.portfolio import at_risk
 from .selectors.renewals import NOT_SET, RenewalState
 
-WINDOW_CHOICES = [(str(days), _("Next %(days)s days") % {"days": days}) for days in (30, 60, 90, 180)]
+
+def window_label(days: int) -> str:
+    return gettext("Next %(days)s days") % {"days": days}
+
+
+# Labels translated when shown, in the request's language (not once, when the module is imported).
+WINDOW_CHOICES = [(str(days), lazy(window_label, str)(days)) for days in (30, 60, 90, 180)]
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 

@@ -1,9 +1,11 @@
 """One way to show money, numbers, percentages, dates, health and risk on every page, table and chart.
 
-Money is the reporting currency's code and whole units with thousands separators ("USD 1,250,000"); dates use the
-locale's one short format (``SHORT_DATE_FORMAT``: 06/30/2024 in en-us, as the date inputs show them) and times are
-in the user's time zone; a missing value is "N/A" (never 0); negative numbers use the minus sign. The CSV export
-writes ISO dates (``iso_date``), for spreadsheets.
+Money is the currency's code, or its sign where that is unambiguous (₩ for KRW), and whole units with thousands
+separators ("USD 1,250,000", "₩1,234,567"); the full figure of one contract (``money_full``) has the currency's minor
+unit ("EUR 20,000.00"; KRW and JPY have none); the short form of a chart's labels (``money_short``) is "12.3M" in
+English and "12.3억", "4,500만" in Korean. Dates use the locale's one short format (``SHORT_DATE_FORMAT``: 06/30/2024
+in English, 2024. 6. 30. in Korean: csm_platform/formats/) and times are in the user's time zone; a missing value is
+"N/A" (never 0); negative numbers use the minus sign. The CSV export writes ISO dates (``iso_date``), for spreadsheets.
 """
 
 import datetime as dt
@@ -14,8 +16,8 @@ from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from health.models import AccountSnapshot
 
@@ -30,10 +32,56 @@ def _missing(value) -> bool:
     return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
 
 
+# Currencies without a minor unit (ISO 4217 exponent 0): never shown with decimals.
+WHOLE_UNIT_CURRENCIES = {"KRW", "JPY"}
+# A sign instead of the code where only one currency uses it.
+SIGNS = {"KRW": "₩"}
+
+
+def currency_prefix(currency: str | None = None) -> str:
+    """What goes before an amount: "₩" or "USD " (the reporting currency unless told)."""
+    code = currency or settings.REPORTING_CURRENCY
+    return SIGNS.get(code, f"{code} ")
+
+
+def _with_prefix(text: str, currency: str | None) -> str:
+    """The prefix before the digits, the minus sign before both: "−₩1,000"."""
+    sign, digits = ("−", text[1:]) if text.startswith("−") else ("", text)
+    return f"{sign}{currency_prefix(currency)}{digits}"
+
+
 def money(value: Decimal | float | None, currency: str | None = None) -> str:
+    """An amount in whole units: "USD 1,250,000", "₩1,234,567"."""
     if _missing(value):
         return na()
-    return f"{currency or settings.REPORTING_CURRENCY} {number(value)}"
+    return _with_prefix(number(value), currency)
+
+
+def money_full(value: Decimal | float | None, currency: str | None = None) -> str:
+    """The full figure, to the currency's minor unit: "EUR 20,000.00", "₩1,234,567" (KRW has no minor unit)."""
+    if _missing(value):
+        return na()
+    code = currency or settings.REPORTING_CURRENCY
+    return _with_prefix(number(value, 0 if code in WHOLE_UNIT_CURRENCIES else 2), code)
+
+
+def compact_number(value: Decimal | float | None) -> str:
+    """A large amount made readable: "36.2M", "850K" in English; "12.3억", "4,500만" in Korean."""
+    if _missing(value):
+        return ""
+    size = abs(float(value))
+    if get_language() == "ko":
+        text = f"{size / 1e8:,.1f}억" if size >= 1e8 else f"{size / 1e4:,.0f}만" if size >= 1e4 else f"{size:,.0f}"
+    else:
+        text = f"{size / 1e6:,.1f}M" if size >= 1e6 else f"{size / 1e3:,.0f}K" if size >= 1e3 else f"{size:,.0f}"
+    return f"−{text}" if value < 0 else text
+
+
+def money_short(value: Decimal | float | None, currency: str | None = None) -> str:
+    """The short form with its currency: "USD 12.3M", "₩12.3억"."""
+    if _missing(value):
+        return na()
+    return _with_prefix(compact_number(value), currency)
 
 
 def money_or_reason(value: Decimal | None, reason: str = "") -> SafeString:

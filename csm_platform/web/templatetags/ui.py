@@ -7,6 +7,8 @@ from .. import formatting as fmt
 register = template.Library()
 
 register.filter("money", fmt.money)
+register.filter("money_full", fmt.money_full)
+register.filter("money_short", fmt.money_short)
 register.filter("num", fmt.number)
 register.filter("signed", fmt.signed)
 register.filter("pct", fmt.percent)
