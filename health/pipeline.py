@@ -36,12 +36,20 @@ RETRAIN_EVERY_DAYS = 7
 REFRESH_BATCH = 200
 
 AFTER_RECOMPUTE: list[Callable[[dt.date], dict]] = []
+AFTER_REFRESH: list[Callable[[list[int]], None]] = []
 
 
 def register_after_recompute(hook: Callable[[dt.date], dict]) -> None:
     """``hook(as_of)`` runs after every finished night and returns counts to record on the run."""
     if hook not in AFTER_RECOMPUTE:
         AFTER_RECOMPUTE.append(hook)
+
+
+def register_after_refresh(hook: Callable[[list[int]], None]) -> None:
+    """``hook(account_ids)`` runs in the transaction of each batch of changed accounts the intra-day refresh
+    re-scores."""
+    if hook not in AFTER_REFRESH:
+        AFTER_REFRESH.append(hook)
 
 
 def accounts_to_score(*, as_of: dt.date) -> list[int]:
@@ -229,8 +237,9 @@ def recompute(*, as_of: dt.date, retrain: bool | None = None) -> RecomputeRun:
 
 def current_figures_refresh(*, budget: dt.timedelta = dt.timedelta(seconds=50)) -> list[tuple[int, dt.datetime]]:
     """The intra-day refresh: fold queued usage (which marks those accounts changed), then write the current
-    figures (as of today, UTC) of every changed account, a batch per transaction, until none is left or the time
-    budget is spent. Returns (account, first change) of those refreshed."""
+    figures (as of today, UTC) of every changed account and run the registered hooks on them (the pages' rows), a
+    batch per transaction, until none is left or the time budget is spent. Returns (account, first change) of those
+    refreshed."""
     usage_rollups_fold_all()
     deadline = time.monotonic() + budget.total_seconds()
     refreshed: list[tuple[int, dt.datetime]] = []
@@ -238,7 +247,10 @@ def current_figures_refresh(*, budget: dt.timedelta = dt.timedelta(seconds=50)) 
         with transaction.atomic():
             claimed = changed_accounts_claim(limit=REFRESH_BATCH)
             if claimed:
-                account_current_write(as_of=timezone.now().date(), account_ids=[a for a, _ in claimed])
+                account_ids = [a for a, _ in claimed]
+                account_current_write(as_of=timezone.now().date(), account_ids=account_ids)
+                for hook in AFTER_REFRESH:
+                    hook(account_ids)
         if not claimed:
             break
         refreshed += claimed

@@ -13,15 +13,16 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         from accounts.demo import register_demo_step
         from csm_platform.navigation import NAV_ITEMS, NavItem
-        from health.pipeline import register_after_recompute
+        from health.pipeline import register_after_recompute, register_after_refresh
 
         from . import demo
         from .permissions import can_view_leadership, can_view_status
-        from .services import pages_after_recompute
+        from .services import pages_after_recompute, pages_after_refresh
 
         register_demo_step("forecasts", load=demo.demo_load)
         # After journeys' step (installed before this app): time to value reads the stages it moves.
         register_after_recompute(pages_after_recompute)
+        register_after_refresh(pages_after_refresh)
 
         items = [
             NavItem("web:portfolio", _("Portfolio")),

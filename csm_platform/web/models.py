@@ -7,7 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import MONEY, Contract
+from accounts.models import MONEY, Account, Contract
+from health.models import AccountSnapshot, ChurnModelVersion
+from journeys.models import Stage
 
 
 class SavedView(models.Model):
@@ -125,3 +127,53 @@ class LeadershipNight(models.Model):
 
     def __str__(self) -> str:
         return f"Leadership on {self.as_of:%Y-%m-%d}"
+
+
+class AccountRow(models.Model):
+    """The portfolio's row of an account (the page, ``/api/portfolio/`` and the CSV export read it): every column,
+    filter and sort key that is not a field of the account, for the latest night's snapshot (``as_of``) and the
+    calendar of ``built_on``. Built for every account after each night and for each account the intra-day refresh
+    finds changed (``services.account_rows_refresh``, from the same annotations the page reads otherwise)."""
+
+    account = models.OneToOneField(Account, primary_key=True, on_delete=models.CASCADE, related_name="list_row")
+    as_of = models.DateField(help_text=_("The night the row is for."))
+    snapshot = models.ForeignKey(AccountSnapshot, null=True, on_delete=models.SET_NULL, related_name="+")
+    snapshot_as_of = models.DateField(null=True, help_text=_("The snapshot's night; empty: no snapshot that night."))
+    health = models.PositiveSmallIntegerField(null=True)
+    band = models.CharField(max_length=10, null=True)
+    health_change_30 = models.SmallIntegerField(null=True)
+    acv = models.DecimalField(**MONEY, null=True)
+    churn_probability = models.FloatField(null=True)
+    risk_band = models.CharField(max_length=10, null=True)
+    churn_model = models.ForeignKey(ChurnModelVersion, null=True, on_delete=models.SET_NULL, related_name="+")
+    measures = models.JSONField(null=True, help_text=_("The snapshot's receipt (MAU and seats)."))
+    problems = models.JSONField(null=True, help_text=_("The snapshot's data-quality problems (why ACV is N/A)."))
+    next_renewal = models.DateField(null=True)
+    last_touch = models.DateTimeField(null=True)
+    stage = models.ForeignKey(Stage, null=True, on_delete=models.SET_NULL, related_name="+")
+    stage_name = models.CharField(max_length=100, null=True)
+    stage_order = models.PositiveSmallIntegerField(null=True)
+    open_tasks = models.PositiveIntegerField(default=0)
+    built_on = models.DateField(help_text=_("The day of the calendar columns (next renewal, last touch, open tasks)."))
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # The filters and sort keys of the portfolio (the account's own fields have theirs on the account).
+        indexes = [
+            models.Index(fields=[field], name=f"account_row_{field}")
+            for field in (
+                "as_of",
+                "band",
+                "risk_band",
+                "acv",
+                "health",
+                "churn_probability",
+                "next_renewal",
+                "last_touch",
+                "stage_order",
+                "open_tasks",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Row of {self.account_id} ({self.as_of})"

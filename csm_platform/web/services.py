@@ -2,13 +2,17 @@
 the pages to read."""
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import LeadershipNight, RenewalForecast, RenewalForecastChange, SavedView
+from accounts.models import Account
+
+from .models import AccountRow, LeadershipNight, RenewalForecast, RenewalForecastChange, SavedView
 from .selectors.leadership import leadership_night, night_to_json
+from .selectors.portfolio import ROW_FIELDS, annotated, latest_snapshot_date
 
 
 def saved_view_save(*, user_id: int, page: str, name: str, querystring: str) -> SavedView:
@@ -55,7 +59,43 @@ def leadership_night_write(*, as_of: dt.date) -> LeadershipNight:
     return night
 
 
+def account_rows_refresh(*, account_ids: Iterable[int] | None = None, today: dt.date | None = None) -> int:
+    """Build (upsert) the portfolio rows of the accounts (all by default) for the latest night and ``today``'s
+    calendar (default: today), set-based: one query reads them as the page would live. Returns rows written."""
+    as_of = latest_snapshot_date()
+    if as_of is None:
+        return 0
+    today = today or timezone.localdate()
+    accounts = Account.objects.order_by()
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=list(account_ids))
+    values = annotated(accounts, as_of=as_of, today=today).values("pk", *ROW_FIELDS)
+    rows = [
+        AccountRow(
+            account_id=row["pk"],
+            as_of=as_of,
+            built_on=today,
+            **{field: row[name] for name, field in ROW_FIELDS.items()},
+        )
+        for row in values
+    ]
+    AccountRow.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["account"],
+        update_fields=["as_of", "built_on", "refreshed_at", *ROW_FIELDS.values()],
+        batch_size=1000,
+    )
+    return len(rows)
+
+
 def pages_after_recompute(as_of: dt.date) -> dict:
-    """The pages' step after each finished night (``health.pipeline.register_after_recompute``)."""
+    """The pages' step after each finished night (``health.pipeline.register_after_recompute``): the leadership
+    figures of that night and every account's portfolio row."""
     leadership_night_write(as_of=as_of)
-    return {"leadership_nights": 1}
+    return {"leadership_nights": 1, "account_rows": account_rows_refresh()}
+
+
+def pages_after_refresh(account_ids: list[int]) -> None:
+    """The pages' step after the intra-day refresh re-scores changed accounts: their portfolio rows."""
+    account_rows_refresh(account_ids=account_ids)

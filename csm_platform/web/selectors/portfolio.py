@@ -1,6 +1,10 @@
 """The portfolio: every account a user may read, with its latest nightly snapshot, journey stage, next renewal,
 last CSM touch and open tasks, as one annotated queryset (filterable and sortable in SQL, one query per page).
 
+The latest night's figures and today's calendar come from the accounts' stored rows (``AccountRow``, built after
+each night and refreshed for the accounts that change, from ``annotated``: the same annotations), so a page is one
+indexed query; another night, or a day the rows were not built for, reads the snapshots and the calendar live.
+
 The page's evaluation date is the latest night with snapshots, or the night on or before the date the user picks
 (``evaluation_date``); every figure of the snapshot is for that date, and trends compare with the snapshots 7 and
 30 days before it. Calendar figures (next renewal, renewal windows, last touch, open tasks) are relative to
@@ -12,7 +16,8 @@ import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Activity
 from accounts.selectors import ZERO, contracts_live_on
@@ -20,6 +25,7 @@ from csm_platform.dates import day_end
 from health.models import AccountSnapshot
 from health.revenue import customer_lifetime_value
 
+from ..models import AccountRow
 from .journeys import with_current_stage, with_open_tasks
 from .quality import Exclusions, exclusions, na_reason
 
@@ -84,17 +90,58 @@ def with_last_touch(accounts: QuerySet, *, today: dt.date) -> QuerySet:
     return accounts.annotate(last_touch=Subquery(touches))
 
 
-def portfolio_list(
-    *, user, as_of: dt.date | None, today: dt.date, trend_days: tuple[int, ...] = (30,)
-) -> QuerySet[Account]:
-    """The accounts ``user`` may read, annotated for the portfolio table, the API and the CSV export (the account
-    page asks for the 7-day trend too)."""
-    accounts = Account.objects.visible_to(user).select_related("owner", "account_executive")
+def annotated(accounts: QuerySet, *, as_of: dt.date | None, today: dt.date, trend_days: tuple[int, ...] = (30,)):
+    """The accounts with the portfolio's annotations, read live: the snapshot on ``as_of`` and its trends, next
+    renewal, last touch, stage and open tasks on ``today``."""
     accounts = with_snapshot(accounts, as_of=as_of, trend_days=trend_days)
     accounts = with_next_renewal(accounts, today=today)
     accounts = with_last_touch(accounts, today=today)
     accounts = with_current_stage(accounts)
     return with_open_tasks(accounts, today=today)
+
+
+# The annotations of ``annotated`` (30-day trend) and the ``AccountRow`` field each is stored in.
+ROW_FIELDS = {
+    "snapshot_id": "snapshot_id",
+    "snapshot_as_of": "snapshot_as_of",
+    "health": "health",
+    "band": "band",
+    "health_change_30": "health_change_30",
+    "acv": "acv",
+    "churn_probability": "churn_probability",
+    "risk_band": "risk_band",
+    "churn_model_id": "churn_model_id",
+    "snapshot_measures": "measures",
+    "snapshot_problems": "problems",
+    "next_renewal": "next_renewal",
+    "last_touch": "last_touch",
+    "stage_id": "stage_id",
+    "stage_name": "stage_name",
+    "stage_order": "stage_order",
+    "open_tasks": "open_tasks",
+}
+
+
+def with_rows(accounts: QuerySet) -> QuerySet:
+    """The accounts annotated as ``annotated`` does, from their stored rows (an account created since its row
+    was built has no figures yet, and no open tasks)."""
+    return accounts.annotate(
+        **{name: F(f"list_row__{field}") for name, field in ROW_FIELDS.items() if name != "open_tasks"},
+        open_tasks=Coalesce(F("list_row__open_tasks"), Value(0)),
+    )
+
+
+def portfolio_list(
+    *, user, as_of: dt.date | None, today: dt.date, trend_days: tuple[int, ...] = (30,)
+) -> QuerySet[Account]:
+    """The accounts ``user`` may read, annotated for the portfolio table, the API and the CSV export (the account
+    page asks for the 7-day trend too, read live): from the stored rows when they were built for ``as_of`` and
+    ``today``."""
+    accounts = Account.objects.visible_to(user).select_related("owner", "account_executive")
+    stored = trend_days == (30,) and as_of is not None
+    if stored and AccountRow.objects.filter(as_of=as_of, built_on=today).exists():
+        return with_rows(accounts)
+    return annotated(accounts, as_of=as_of, today=today, trend_days=trend_days)
 
 
 def at_risk() -> Q:
