@@ -7,8 +7,7 @@ steps are sent after the transaction commits, for the firings it created.
 """
 
 import datetime as dt
-from collections.abc import Iterable
-from functools import partial
+from collections.abc import Callable, Iterable
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -174,9 +173,14 @@ def playbooks_evaluate(
                 counts["playbook_emails"] += len(emails)
                 if emails:
                     # Sent once the firings are committed; a mail server that fails is logged, the firing stays.
-                    transaction.on_commit(partial(_send, emails), robust=True)
+                    transaction.on_commit(_sender(emails), robust=True)
     return counts
 
 
-def _send(emails: list[EmailMessage]) -> None:
-    get_connection().send_messages(emails)
+def _sender(emails: list[EmailMessage]) -> Callable[[], None]:
+    """The on-commit callback that sends ``emails`` (a named function: Django logs a failure by its name)."""
+
+    def send_playbook_emails() -> None:
+        get_connection().send_messages(emails)
+
+    return send_playbook_emails

@@ -2,6 +2,7 @@
 totals, owners and a sentence of why, a stage that lasts too long, and effectiveness over too few firings."""
 
 import datetime as dt
+import socket
 from decimal import Decimal
 
 import pytest
@@ -205,3 +206,27 @@ def test_the_playbooks_page_lists_the_conditions(client, alice):
     html = client.get(reverse("journeys:playbooks")).content.decode()
     assert "Renewal within N days (90 days) and Health turned red" in html
     assert PlaybookCondition.objects.filter(playbook=playbook).count() == 2
+
+
+def test_a_mail_server_that_fails_is_logged_and_the_firing_stays(
+    alice, mallory, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 2
+    playbook = red_renewal()
+    PlaybookStepFactory(playbook=playbook, action="email", title="{account} renews red", assignee="manager")
+    snap(customer(alice, name="Acme"), "red", 31)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = playbooks_evaluate(as_of=AS_OF)
+
+    assert counts["playbook_emails"] == 1
+    assert PlaybookFiring.objects.filter(playbook=playbook).count() == 1
+    assert "send_playbook_emails" in caplog.text
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (a mail server that is down)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
