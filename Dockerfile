@@ -16,7 +16,7 @@ RUN pip install --no-cache-dir "uv==0.13.9" \
  && pip install --no-cache-dir --no-deps .
 COPY . .
 RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-    python manage.py collectstatic --no-input
+    sh -c "python manage.py collectstatic --no-input && python manage.py catalogs compile"
 
 RUN useradd --create-home app
 USER app
