@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .roles import Role
 
@@ -66,11 +67,11 @@ def assignment_errors(*, user, account, owner=UNSET, account_executive=UNSET) ->
         return errors
     for name, value in changes.items():
         if Role.MANAGER not in roles:
-            errors[name] = "Only a CS manager or an admin may reassign an account."
+            errors[name] = _("Only a CS manager or an admin may reassign an account.")
         elif (
             name == "owner" and value is not None and value.pk != user.pk and value.team_id not in _managed_teams(user)
         ):
-            errors[name] = "A CS manager may make only members of their own team the owner."
+            errors[name] = _("A CS manager may make only members of their own team the owner.")
     return errors
 
 

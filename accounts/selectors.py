@@ -18,6 +18,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.utils.translation import gettext
 
 from csm_platform.dates import day_end, utc_date
 
@@ -107,7 +108,10 @@ class RateBook:
 def missing_rate_reason(currencies: Iterable[str], rates_on: dt.date) -> str:
     """Why an amount cannot be converted, in words a person can act on."""
     names = ", ".join(sorted(currencies))
-    return f"no {names} exchange rate on or before {rates_on:%Y-%m-%d}"
+    return gettext("no %(currencies)s exchange rate on or before %(day)s") % {
+        "currencies": names,
+        "day": f"{rates_on:%Y-%m-%d}",
+    }
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import datetime as dt
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from csm_platform.validation import UtcIsoDateTimeFilter
 
@@ -21,7 +22,7 @@ class AccountFilterSet(django_filters.FilterSet):
     industry = django_filters.CharFilter(lookup_expr="iexact")
     region = django_filters.CharFilter(lookup_expr="iexact")
     parent = django_filters.ModelChoiceFilter(queryset=visible_accounts)
-    q = django_filters.CharFilter(method="search", label="Name, CRM id or domain contains")
+    q = django_filters.CharFilter(method="search", label=_("Name, CRM id or domain contains"))
 
     class Meta:
         model = Account
@@ -62,9 +63,9 @@ class ContactFilterSet(django_filters.FilterSet):
 
 class ContractFilterSet(django_filters.FilterSet):
     account = django_filters.ModelChoiceFilter(queryset=visible_accounts)
-    ends_after = django_filters.DateFilter(field_name="end_date", lookup_expr="gte", label="Ends on or after")
-    ends_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lte", label="Ends on or before")
-    live_on = django_filters.DateFilter(method="live", label="Live on that day (started, not ended, not cancelled)")
+    ends_after = django_filters.DateFilter(field_name="end_date", lookup_expr="gte", label=_("Ends on or after"))
+    ends_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lte", label=_("Ends on or before"))
+    live_on = django_filters.DateFilter(method="live", label=_("Live on that day (started, not ended, not cancelled)"))
 
     class Meta:
         model = Contract
@@ -76,9 +77,9 @@ class ContractFilterSet(django_filters.FilterSet):
 
 class UsageEventFilterSet(django_filters.FilterSet):
     account = django_filters.ModelChoiceFilter(queryset=visible_accounts)
-    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", label="At or after")
-    occurred_before = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", label="Before")
-    source = django_filters.CharFilter(field_name="source__name", label="Source name")
+    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", label=_("At or after"))
+    occurred_before = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", label=_("Before"))
+    source = django_filters.CharFilter(field_name="source__name", label=_("Source name"))
 
     class Meta:
         model = UsageEvent

@@ -9,6 +9,7 @@ is answered 400 with the field messages.
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions, IsAuthenticated
 from rest_framework.serializers import ValidationError, as_serializer_error
@@ -49,7 +50,9 @@ class AccountScopedViewSet(viewsets.GenericViewSet):
     def account_check(self, account: Account) -> None:
         """403 unless the user may write rows of ``account`` (a new row's account, or the one a row moves to)."""
         if not self.writable_accounts().filter(pk=account.pk).exists():
-            self.permission_denied(self.request, message=f"You may not change the rows of account {account.pk}.")
+            self.permission_denied(
+                self.request, message=_("You may not change the rows of account %(account)s.") % {"account": account.pk}
+            )
 
     def handle_exception(self, exc):
         if isinstance(exc, DjangoValidationError):

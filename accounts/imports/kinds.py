@@ -104,7 +104,7 @@ def _choice(model: type[Model], name: str) -> Callable[[Any], str]:
     def parse(cell) -> str:
         text = values.parse_text(cell).lower()
         if text not in known:
-            raise ValueError(f"not one of {allowed}")
+            raise ValueError(_("not one of %(allowed)s") % {"allowed": allowed})
         return known[text]
 
     return parse
@@ -114,7 +114,10 @@ def _roles(cell) -> list[str]:
     names = [part.strip().lower() for part in values.parse_text(cell).replace(",", ";").split(";") if part.strip()]
     unknown = [name for name in names if name not in ROLE_FLAGS]
     if unknown:
-        raise ValueError(f"unknown role {unknown[0]!r}: roles are {', '.join(ROLE_FLAGS)} (separated by ';')")
+        raise ValueError(
+            _("unknown role %(role)r: roles are %(roles)s (separated by ';')")
+            % {"role": unknown[0], "roles": ", ".join(ROLE_FLAGS)}
+        )
     return names
 
 

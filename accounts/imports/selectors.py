@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from ..models import ImportMapping, ImportRun
 from .kinds import kind_spec
@@ -42,18 +43,26 @@ def mapping_resolve(*, kind: str, name_or_path: str | None, header: list[str]) -
         try:
             columns = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise MappingNotFound(f"{name_or_path}: not a readable JSON mapping ({error})") from None
+            raise MappingNotFound(
+                _("%(name)s: not a readable JSON mapping (%(error)s)") % {"name": name_or_path, "error": error}
+            ) from None
         if not isinstance(columns, dict) or not all(isinstance(v, str | None) for v in columns.values()):
-            raise MappingNotFound(f'{name_or_path}: a mapping is an object {{"source column": "field"}}')
+            raise MappingNotFound(
+                _('%(name)s: a mapping is an object {"source column": "field"}') % {"name": name_or_path}
+            )
         return {str(column): target or "" for column, target in columns.items()}
     if name_or_path.lower() in PRESETS:
         preset = PRESETS[name_or_path.lower()]
         if kind not in preset:
-            raise MappingNotFound(f"the {name_or_path} preset has no mapping for {kind}")
+            raise MappingNotFound(
+                _("the %(preset)s preset has no mapping for %(kind)s") % {"preset": name_or_path, "kind": kind}
+            )
         return dict(preset[kind])
     saved = ImportMapping.objects.filter(kind=kind, name=name_or_path).first()
     if saved is None:
-        raise MappingNotFound(f"no JSON file, preset or saved {kind} mapping is named {name_or_path!r}")
+        raise MappingNotFound(
+            _("no JSON file, preset or saved %(kind)s mapping is named %(name)r") % {"kind": kind, "name": name_or_path}
+        )
     return dict(saved.columns)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -24,7 +25,7 @@ def table_format(file_name: str) -> str:
     """``csv`` or ``xlsx`` from the file name's extension; TableError otherwise."""
     suffix = PurePath(file_name).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise TableError(f"{file_name}: only .csv and .xlsx files can be imported")
+        raise TableError(_("%(file)s: only .csv and .xlsx files can be imported") % {"file": file_name})
     return suffix
 
 
@@ -48,9 +49,9 @@ def _csv_open(file: IO[bytes]) -> Table:
     try:
         first = text.readline()
     except UnicodeDecodeError:
-        raise TableError("the file is not UTF-8 text (save it as 'CSV UTF-8')") from None
+        raise TableError(_("the file is not UTF-8 text (save it as 'CSV UTF-8')")) from None
     if not first.strip():
-        raise TableError("the file has no header row")
+        raise TableError(_("the file has no header row"))
     # Excel writes ';' where the decimal mark is a comma; tabs come from copy-and-paste exports.
     delimiter = max((",", ";", "\t"), key=first.count)
     header = next(csv.reader([first], delimiter=delimiter))
@@ -62,9 +63,11 @@ def _csv_open(file: IO[bytes]) -> Table:
                 if any(cell.strip() for cell in cells):
                     yield number, cells
         except UnicodeDecodeError:
-            raise TableError("the file is not UTF-8 text (save it as 'CSV UTF-8')") from None
+            raise TableError(_("the file is not UTF-8 text (save it as 'CSV UTF-8')")) from None
         except csv.Error as error:
-            raise TableError(f"unreadable CSV after row {reader.line_num}: {error}") from None
+            raise TableError(
+                _("unreadable CSV after row %(row)s: %(error)s") % {"row": reader.line_num, "error": error}
+            ) from None
 
     return Table(header=[name.strip() for name in header], rows=rows())
 
@@ -73,13 +76,13 @@ def _xlsx_open(file: IO[bytes]) -> Table:
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError) as error:  # not a zip, or a zip without a workbook
-        raise TableError(f"not an XLSX workbook ({type(error).__name__})") from None
+        raise TableError(_("not an XLSX workbook (%(error)s)") % {"error": type(error).__name__}) from None
     sheet = workbook.worksheets[0]
     cells = sheet.iter_rows(values_only=True)
     header = next(cells, None)
     if not header or not any(header):
         workbook.close()
-        raise TableError("the first sheet has no header row")
+        raise TableError(_("the first sheet has no header row"))
 
     def rows() -> Iterator[tuple[int, list]]:
         try:

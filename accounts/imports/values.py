@@ -17,6 +17,8 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel counts a 1900-02-29 that never was)
 TRUE = {"true", "t", "yes", "y", "1", "x", "on", "checked"}
 FALSE = {"false", "f", "no", "n", "0", "off", "unchecked"}
@@ -54,7 +56,7 @@ def parse_date(value) -> dt.date:
             try:
                 return dt.date(parts["y"], parts["m"], parts["d"])
             except ValueError:
-                raise ValueError(f"{text} is not a date on the calendar") from None
+                raise ValueError(_("%(text)s is not a date on the calendar") % {"text": text}) from None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -62,7 +64,9 @@ def parse_date(value) -> dt.date:
     try:
         return dt.datetime.fromisoformat(text).date()
     except ValueError:
-        raise ValueError("not a date: write 2024-12-31, 12/31/2024 (month first) or 31.12.2024 (day first)") from None
+        raise ValueError(
+            _("not a date: write 2024-12-31, 12/31/2024 (month first) or 31.12.2024 (day first)")
+        ) from None
 
 
 def parse_datetime(value) -> dt.datetime:
@@ -86,17 +90,17 @@ def parse_datetime(value) -> dt.datetime:
     meridiem = (timed.group(5) or "").lower()
     if meridiem:
         if not 1 <= hour <= 12:
-            raise ValueError(f"{hour} is not an hour on a 12-hour clock")
+            raise ValueError(_("%(hour)s is not an hour on a 12-hour clock") % {"hour": hour})
         hour = hour % 12 + (12 if meridiem == "pm" else 0)
     try:
         return dt.datetime.combine(day, dt.time(hour, minute, second))
     except ValueError:
-        raise ValueError(f"{text} has no such time of day") from None
+        raise ValueError(_("%(text)s has no such time of day") % {"text": text}) from None
 
 
 def parse_decimal(value) -> Decimal:
     if isinstance(value, bool):
-        raise ValueError("a true/false value is not a number")
+        raise ValueError(_("a true/false value is not a number"))
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
@@ -110,7 +114,7 @@ def parse_decimal(value) -> Decimal:
         # Both: the last one is the decimal mark, the other groups thousands (1,234.50 and 1.234,50).
         thousands, decimal = (",", ".") if text.rfind(".") > text.rfind(",") else (".", ",")
         if text.count(decimal) > 1:
-            raise ValueError("more than one decimal mark")
+            raise ValueError(_("more than one decimal mark"))
         text = text.replace(thousands, "").replace(decimal, ".")
     elif commas:
         groups = text.split(",")
@@ -119,25 +123,25 @@ def parse_decimal(value) -> Decimal:
         elif commas == 1:
             text = text.replace(",", ".")  # 1234,5: a decimal comma
         else:
-            raise ValueError("commas that are neither thousands separators nor one decimal comma")
+            raise ValueError(_("commas that are neither thousands separators nor one decimal comma"))
     elif dots > 1:
         groups = text.split(".")
         if not all(len(group) == 3 for group in groups[1:]):
-            raise ValueError("dots that are neither thousands separators nor one decimal point")
+            raise ValueError(_("dots that are neither thousands separators nor one decimal point"))
         text = text.replace(".", "")  # 1.234.567: thousands
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValueError("not a number") from None
+        raise ValueError(_("not a number")) from None
     if not number.is_finite():
-        raise ValueError("not a number")
+        raise ValueError(_("not a number"))
     return number
 
 
 def parse_integer(value) -> int:
     number = parse_decimal(value)
     if number != number.to_integral_value():
-        raise ValueError("not a whole number")
+        raise ValueError(_("not a whole number"))
     return int(number)
 
 
@@ -149,10 +153,10 @@ def parse_boolean(value) -> bool:
         return True
     if text in FALSE:
         return False
-    raise ValueError("not a yes/no value: write TRUE or FALSE, yes or no, 1 or 0, or x for yes")
+    raise ValueError(_("not a yes/no value: write TRUE or FALSE, yes or no, 1 or 0, or x for yes"))
 
 
 def _excel_serial(value: float) -> dt.datetime:
     if not 1 <= value < 2958466:  # 2958466 is 10000-01-01
-        raise ValueError(f"{value} is not an Excel date serial number")
+        raise ValueError(_("%(value)s is not an Excel date serial number") % {"value": value})
     return dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(days=value)

@@ -105,4 +105,8 @@ def import_undo(request, pk: int):
 
 
 def _summary(run: ImportRun) -> str:
-    return f"created {run.created}, updated {run.updated}, unchanged {run.unchanged}"
+    return _("created %(created)s, updated %(updated)s, unchanged %(unchanged)s") % {
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+    }

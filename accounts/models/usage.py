@@ -222,7 +222,7 @@ class UsageInbox(models.Model):
     occurred_at = models.DateTimeField()
 
     class Meta:
-        verbose_name_plural = "usage inbox"
+        verbose_name_plural = _("usage inbox")
 
     def __str__(self) -> str:
         return f"{self.event} at {self.occurred_at:%Y-%m-%d %H:%M} (not folded yet)"
