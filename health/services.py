@@ -10,6 +10,7 @@ from functools import lru_cache
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.selectors import AcvBook, account_acv_book, million_dollar_customers
 
@@ -186,18 +187,21 @@ def account_current_write(*, as_of: dt.date, account_ids: Iterable[int]) -> int:
 
 def data_quality_problems(*, book: AcvBook, account_id: int) -> list[dict]:
     """What keeps a figure of the account N/A on the book's date, and how to fix it (shown on the status page,
-    the admin and the account page)."""
+    the admin and the account page), in the active language: the workspace's in the nightly run."""
     if account_id not in book.missing:
         return []
     currencies = book.missing[account_id]
-    names = ", ".join(currencies)
+    words = {"currencies": ", ".join(currencies), "day": f"{book.rates_on:%Y-%m-%d}"}
     return [
         {
             "kind": "missing_exchange_rate",
             "currencies": list(currencies),
-            "message": f"ACV is N/A: no {names} exchange rate on or before {book.rates_on:%Y-%m-%d}.",
-            "fix": f"Add a {names} exchange rate dated on or before {book.rates_on:%Y-%m-%d} "
-            "(admin, Exchange rates), then recompute the night.",
+            "message": gettext("ACV is N/A: no %(currencies)s exchange rate on or before %(day)s.") % words,
+            "fix": gettext(
+                "Add a %(currencies)s exchange rate dated on or before %(day)s (admin, Exchange rates), then "
+                "recompute the night."
+            )
+            % words,
         }
     ]
 
