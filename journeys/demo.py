@@ -29,6 +29,7 @@ from collections.abc import Iterator
 
 import numpy as np
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.demo import DEMO_USERS, DemoBook, demo_accounts
 from accounts.demo.book import Decision, Plan
@@ -52,6 +53,7 @@ from .models import (
 )
 from .selectors.surveys import journey_settings_get
 from .services import starter_playbooks_load, survey_responses_import_csv, task_create
+from .services.stages import stage_change_subject
 
 VALUE_MILESTONE = "Integration Connected"
 SURVEY_MONTHS = 18
@@ -210,9 +212,7 @@ def _stages_create(book: DemoBook, rng: np.random.Generator) -> int:
                 "kind": Activity.Kind.STAGE_CHANGE,
                 "author_id": change.changed_by.pk if change.changed_by else None,
                 "occurred_at": change.changed_at,
-                "subject": f"Stage: {change.from_stage.name} → {change.to_stage.name}"
-                if change.from_stage
-                else f"Stage: {change.to_stage.name}",
+                "subject": stage_change_subject(change.from_stage, change.to_stage),
                 "body": change.reason,
             }
             for change in changes
@@ -351,7 +351,8 @@ def _plans_create(book: DemoBook, rng: np.random.Generator) -> dict[str, int]:
                     "kind": Activity.Kind.NOTE,
                     "author_id": account.owner.pk,
                     "occurred_at": answered_at,
-                    "subject": f"Success plan check-in: achieved {CheckIn.Achieved(achieved).label.lower()}",
+                    "subject": gettext("Success plan check-in: achieved %(answer)s")
+                    % {"answer": CheckIn.Achieved(achieved).label.lower()},
                     "body": note,
                 }
             )
@@ -473,7 +474,7 @@ def demo_after_backfill(*, seed: int, as_of: dt.date) -> dict[str, int]:
                 "kind": Activity.Kind.TASK_DONE,
                 "author_id": task.owner_id,
                 "occurred_at": task.completed_at,
-                "subject": f"Task done: {task.title}",
+                "subject": gettext("Task done: %(title)s") % {"title": task.title},
                 "body": task.description,
             }
         )

@@ -16,7 +16,8 @@ from ..models import Stage, StageChange, StageMilestone, Trigger
 from .playbooks import playbooks_evaluate
 
 
-def _subject(from_stage: Stage | None, to_stage: Stage) -> str:
+def stage_change_subject(from_stage: Stage | None, to_stage: Stage) -> str:
+    """The timeline's subject of a stage change, in the active language."""
     if from_stage is None:
         return _("Stage: %(to)s") % {"to": to_stage.name}
     return _("Stage: %(from)s → %(to)s") % {"from": from_stage.name, "to": to_stage.name}
@@ -70,7 +71,7 @@ def stage_change(
         kind=Activity.Kind.STAGE_CHANGE,
         author_id=changed_by_id,
         occurred_at=changed_at,
-        subject=_subject(from_stage, to_stage),
+        subject=stage_change_subject(from_stage, to_stage),
         body=reason,
     )
     playbooks_evaluate(as_of=utc_date(changed_at), account_ids=[account_id], triggers=[Trigger.STAGE_ENTERED])
@@ -120,7 +121,7 @@ def stage_milestones_apply(*, as_of: dt.date) -> int:
                     "account_id": change.account_id,
                     "kind": Activity.Kind.STAGE_CHANGE,
                     "occurred_at": change.changed_at,
-                    "subject": _subject(change.from_stage, target),
+                    "subject": stage_change_subject(change.from_stage, target),
                     "body": change.reason,
                 }
                 for change in changes

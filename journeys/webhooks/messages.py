@@ -1,5 +1,8 @@
 """One line of text per event, for Slack-compatible endpoints: ``{"text": ...}`` is the body Slack's and Microsoft
-Teams' incoming webhooks both accept. Links are bare URLs, which both turn into links."""
+Teams' incoming webhooks both accept. Links are bare URLs, which both turn into links. The text is in the active
+language: the workspace default where Celery sends it."""
+
+from django.utils.translation import gettext as _
 
 from ..models import EventKind
 
@@ -8,31 +11,64 @@ def event_text(*, kind: str, payload: dict) -> str:
     account = payload.get("account") or {}
     name, url = account.get("name", ""), account.get("url", "")
     if kind == EventKind.HEALTH_BAND_CHANGED:
-        score = f" (score {payload['health']})" if payload.get("health") is not None else ""
-        line = (
-            f"Health of {name} went from {payload['previous_band']} to {payload['band']}{score} on {payload['as_of']}."
-        )
+        words = {
+            "account": name,
+            "previous": payload["previous_band"],
+            "band": payload["band"],
+            "day": payload["as_of"],
+        }
+        if payload.get("health") is not None:
+            line = _("Health of %(account)s went from %(previous)s to %(band)s (score %(score)s) on %(day)s.") % {
+                **words,
+                "score": payload["health"],
+            }
+        else:
+            line = _("Health of %(account)s went from %(previous)s to %(band)s on %(day)s.") % words
     elif kind == EventKind.RISK_BAND_CHANGED:
         probability = payload.get("churn_probability")
-        chance = f" ({probability:.0%} chance of churn)" if probability is not None else ""
-        line = (
-            f"Churn risk of {name} went from {payload['previous_risk_band']} to {payload['risk_band']}{chance} "
-            f"on {payload['as_of']}."
-        )
+        words = {
+            "account": name,
+            "previous": payload["previous_risk_band"],
+            "band": payload["risk_band"],
+            "day": payload["as_of"],
+        }
+        if probability is not None:
+            line = _(
+                "Churn risk of %(account)s went from %(previous)s to %(band)s (%(chance)s chance of churn) on %(day)s."
+            ) % {**words, "chance": f"{probability:.0%}"}
+        else:
+            line = _("Churn risk of %(account)s went from %(previous)s to %(band)s on %(day)s.") % words
     elif kind == EventKind.RENEWAL_WINDOW_ENTERED:
-        line = f"{name} renews on {payload['renews_on']}, in {payload['days_left']} days."
+        line = _("%(account)s renews on %(day)s, in %(days)s days.") % {
+            "account": name,
+            "day": payload["renews_on"],
+            "days": payload["days_left"],
+        }
     elif kind == EventKind.PLAYBOOK_FIRED:
-        line = f'Playbook "{payload["playbook"]["name"]}" fired for {name} on {payload["as_of"]}.'
+        line = _('Playbook "%(playbook)s" fired for %(account)s on %(day)s.') % {
+            "playbook": payload["playbook"]["name"],
+            "account": name,
+            "day": payload["as_of"],
+        }
     elif kind == EventKind.TASK_OVERDUE:
         task = payload["task"]
-        owner = task.get("owner") or "the pooled queue"
-        line = f'Task "{task["title"]}" for {name} was due on {task["due_date"]} ({owner}).'
+        line = _('Task "%(task)s" for %(account)s was due on %(day)s (%(owner)s).') % {
+            "task": task["title"],
+            "account": name,
+            "day": task["due_date"],
+            "owner": task.get("owner") or _("the pooled queue"),
+        }
     elif kind == EventKind.IMPORT_FINISHED:
-        counts = f"created {payload.get('created')}, updated {payload.get('updated')}"
-        line = (
-            f"Import of {payload.get('kind')} from {payload.get('file_name')} finished: {counts}, "
-            f"unchanged {payload.get('unchanged')}."
-        )
+        line = _(
+            "Import of %(kind)s from %(file)s finished: created %(created)s, updated %(updated)s, "
+            "unchanged %(unchanged)s."
+        ) % {
+            "kind": payload.get("kind"),
+            "file": payload.get("file_name"),
+            "created": payload.get("created"),
+            "updated": payload.get("updated"),
+            "unchanged": payload.get("unchanged"),
+        }
     else:
         raise ValueError(f"No text for the event kind {kind!r}.")
     return f"{line} {url}" if url else line
