@@ -4,7 +4,7 @@ other path under ``/api/`` is a JSON 404, like the API's own (not the site's HTM
 from django.http import JsonResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import accounts.api.urls  # noqa: F401  (registers the accounts viewsets on the router)
 import csm_platform.web.api.urls  # noqa: F401  (registers the portfolio endpoint on the router)
@@ -21,7 +21,8 @@ def not_found(request, path):
 urlpatterns = [
     path("", include((router.urls, "api"))),  # names like "api:account-list"
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its page script as a file (docs/?script=): no inline script (Content-Security-Policy).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("token/", TokenView.as_view(), name="api-token"),
     # Last, and only for paths ending in a slash, so that a missing slash is still redirected first.
     re_path(r"^(?P<path>.*/)$", not_found),

@@ -35,6 +35,8 @@ def test_docs_page_uses_only_our_static_files(client, edna):
     assert "://" not in html  # no absolute URL at all: nothing is fetched from elsewhere
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert any(url.endswith("swagger-ui-bundle.js") for url in assets)
+    assets.remove("/api/docs/?script=")  # the page's own script, served by the view (no inline script: the CSP)
+    assert client.get("/api/docs/?script=")["Content-Type"].startswith("application/javascript")
     for url in assets:
         assert url.startswith(settings.STATIC_URL) or url.startswith(f"/{settings.STATIC_URL}"), url
         assert finders.find(url.split(settings.STATIC_URL, 1)[1]), f"{url} is not one of our static files"

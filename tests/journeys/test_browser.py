@@ -13,11 +13,11 @@ from django.utils import timezone
 from health.models import AccountSnapshot
 from journeys.models import CheckIn, Task, Trigger
 from journeys.services import check_ins_schedule, playbooks_evaluate
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, watch
 from tests.factories import AccountFactory, PlaybookFactory, PlaybookStepFactory, SuccessPlanFactory, TaskFactory
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 pytestmark = [
@@ -30,19 +30,19 @@ pytestmark = [
 @contextmanager
 def chromium_page():
     """A page of Debian's chromium. Playwright's sync API switches the ORM to another context while it runs (and
-    so to another connection): create the data before and check the database after, not inside."""
+    so to another connection): create the data before and check the database after, not inside. No page may
+    violate the Content-Security-Policy or throw."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(15_000)
+        problems = watch(page)
         try:
             yield page
         finally:
             browser.close()
+        assert problems == [], problems
 
 
 def test_a_csm_finishes_a_playbook_task_and_records_a_check_in(live_server, alice, monkeypatch):

@@ -93,7 +93,7 @@ def test_charts_sponsor_warning_fallback_and_contracts(client, edna, account):
     page = response.content.decode()
     charts = response.context["charts"]
     assert all(charts[name] for name in ("health", "daily_users", "features", "seats", "acv"))
-    assert page.count('class="plotly-graph-div"') == 5
+    assert page.count('<div class="chart" data-figure=') == 5
     assert "/static/vendor/plotly/plotly-finance.min.js" in page
     assert "No executive sponsor was engaged in the 90 days up to 06/30/2024." in page
     assert "Risk from health (fallback: too few renewal outcomes to train a model)." in page

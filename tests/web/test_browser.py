@@ -17,13 +17,13 @@ from django.utils import timezone
 from accounts.models import Account, Activity, Contact
 from csm_platform.web.models import RenewalForecast
 from health.models import RevenueSnapshot
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, watch
 from tests.web.conftest import book
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 
 
@@ -34,10 +34,7 @@ def browser():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -48,11 +45,10 @@ def page(browser, live_server):
         base_url=live_server.url, viewport={"width": 1366, "height": 900}, accept_downloads=True
     )
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    problems = watch(page)
     yield page
     context.close()
-    assert errors == [], errors  # no JavaScript error on any page (htmx, Plotly)
+    assert problems == [], problems  # no CSP violation and no JavaScript error on any page (htmx, Plotly)
 
 
 @pytest.fixture
@@ -107,7 +103,7 @@ def test_a_csm_filters_exports_opens_an_account_and_logs_a_call(page, world, ali
     page.locator("details.multi > summary", has_text="Health").click()
     page.get_by_label("Red", exact=True).check()  # htmx: results swapped in place, the URL pushed
     page.wait_for_url("**band=red**")
-    page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 10")
+    page.wait_for_function("() => document.querySelectorAll('#results tbody tr').length === 10")
     assert page.locator("#results .figure .value").first.inner_text() == "10"
     shoot(page, "portfolio-filtered")
 
@@ -120,7 +116,7 @@ def test_a_csm_filters_exports_opens_an_account_and_logs_a_call(page, world, ali
     page.get_by_role("link", name=world[0].name).click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", name=world[0].name).is_visible()
-    assert page.locator(".plotly-graph-div").count() >= 1
+    assert page.locator("div.chart.js-plotly-plot").count() >= 1  # drawn by static/js/charts.js
     shoot(page, "account")
 
     page.get_by_label("Kind", exact=True).select_option("call")
@@ -164,7 +160,7 @@ def test_leadership_status_and_a_tablet(page, world):
     log_in(page, "edna")
     page.goto("/leadership/")
     page.wait_for_load_state("networkidle")
-    assert page.locator(".plotly-graph-div").count() >= 3
+    assert page.locator("div.chart.js-plotly-plot").count() >= 3
     shoot(page, "leadership")
     page.goto("/auth/login/")
     page.context.clear_cookies()
@@ -208,7 +204,7 @@ def test_a_csm_goes_from_arr_at_risk_to_a_renewal_names_a_sponsor_and_logs_a_qbr
     assert at_risk == 10  # red health or high risk: every third account of the book
     page.get_by_label("Renewal", exact=True).select_option("90")
     page.wait_for_url("**renewal=90**")
-    page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 4")  # i = 0, 3, 6, 9
+    page.wait_for_function("() => document.querySelectorAll('#results tbody tr').length === 4")  # i = 0, 3, 6, 9
     shoot(page, "portfolio-at-risk-renewing")
     first = world[0]
     page.get_by_role("link", name=first.name, exact=True).click()

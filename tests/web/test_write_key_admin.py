@@ -22,7 +22,7 @@ def test_an_admin_names_a_new_key_and_gets_a_copy_button(client, ada):
     write_key = WriteKey.objects.get()
     assert write_key.source == Source.objects.get(name="Mobile app")
     assert write_key_authenticate(key=plaintext) == (write_key.pk, write_key.source_id)
-    assert f'data-key="{plaintext}"' in page and "Copy the key" in page
+    assert f'data-copy-text="{plaintext}"' in page and "Copy the key" in page
 
 
 def test_a_key_needs_a_name_or_a_source_not_both(client, ada):
