@@ -11,8 +11,9 @@ run after the book is written, and after the nightly backfill (``demo_after_back
 the demo accounts and goes with them.
 
 ``demo_load`` and ``demo_reset`` live here; the demo users and their teams in ``cast``, the fixed ingredients
-(segment profiles, shares, word lists, features) in ``constants``, the book of business (accounts, contracts,
-exchange rates, contacts, activities) in ``book``, and the usage events with their writers in ``events``.
+(segment profiles, shares, word lists, features) in ``constants``, the words, currencies and people of each language
+(``en``, the default, and ``ko``) in ``locales``, the book of business (accounts, contracts, exchange rates, contacts,
+activities) in ``book``, and the usage events with their writers in ``events``.
 """
 
 import datetime as dt
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 
 from ..models import Account, Activity, Contact, Contract, Source, Team, UsageEvent
@@ -32,7 +34,7 @@ from .book import (
     contracts_create,
     exchange_rates_create,
 )
-from .cast import DEMO_PASSWORD, DEMO_TEAMS, DEMO_USERS, DemoUser, DemoUserConflict, demo_users, users_create
+from .cast import DEMO_PASSWORD, DEMO_USERS, DemoUser, DemoUserConflict, demo_users, users_create
 from .constants import (
     CHUNK_ACCOUNTS,
     CHUNK_EVENTS,
@@ -44,17 +46,20 @@ from .constants import (
     REGIONS,
 )
 from .events import EVENT_WRITERS, usage_events_create
+from .locales import LOCALES
 from .steps import DemoBook, demo_steps_after_backfill, demo_steps_load, register_demo_step
 
 __all__ = [
     "DEMO_PASSWORD",
     "DEMO_USERS",
+    "LOCALES",
     "DemoBook",
     "EVENTS_PER_USER_DAY",
     "EVENT_WRITERS",
     "FEATURES",
     "REGIONS",
     "DemoDataExists",
+    "DemoLocaleMismatch",
     "DemoSummary",
     "DemoUserConflict",
     "demo_accounts",
@@ -67,6 +72,11 @@ __all__ = [
 
 class DemoDataExists(Exception):
     """The database already has accounts: the demo loads into an empty database or replaces its own data."""
+
+
+class DemoLocaleMismatch(Exception):
+    """The locale's book is built for another reporting currency than ``REPORTING_CURRENCY`` (its exchange rates
+    would convert into the wrong currency)."""
 
 
 @dataclass(frozen=True)
@@ -84,38 +94,51 @@ def demo_load(
     as_of: dt.date,
     reset: bool = False,
     events_per_user_day: float = EVENTS_PER_USER_DAY,
+    locale: str = "en",
 ) -> DemoSummary:
-    """Load the demo data set in one transaction. With ``reset`` the previous demo data is deleted first;
-    without it, existing accounts raise ``DemoDataExists``."""
+    """Load the demo data set in one transaction, in the words, currencies and people of ``locale`` (``LOCALES``).
+    With ``reset`` the previous demo data is deleted first; without it, existing accounts raise ``DemoDataExists``.
+    ``DemoLocaleMismatch`` when ``REPORTING_CURRENCY`` is not the locale's (USD for en, KRW for ko)."""
+    words = LOCALES[locale]
     if reset:
         demo_reset()
     elif Account.objects.exists():
         raise DemoDataExists("The database already has accounts.")
+    if words.reporting_currency != settings.REPORTING_CURRENCY:
+        raise DemoLocaleMismatch(
+            f"The {locale} demo reports in {words.reporting_currency}, but REPORTING_CURRENCY is "
+            f"{settings.REPORTING_CURRENCY}: set REPORTING_CURRENCY={words.reporting_currency} (e.g. in .env)."
+        )
     rng_accounts, rng_people, rng_usage = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-    users = users_create()
+    users = users_create(cast=words.cast, language=words.language, time_zone=words.time_zone)
     plans = accounts_create(
-        rng=rng_accounts, count=accounts, as_of=as_of, users=users, events_per_user_day=events_per_user_day
+        rng=rng_accounts,
+        count=accounts,
+        as_of=as_of,
+        users=users,
+        events_per_user_day=events_per_user_day,
+        locale=words,
     )
     counts = {
-        "teams": len(DEMO_TEAMS),
+        "teams": len(words.teams),
         "users": len(users),
         "accounts": len(plans),
         "contracts": contracts_create(plans=plans),
-        "exchange rates": exchange_rates_create(as_of=as_of),
+        "exchange rates": exchange_rates_create(as_of=as_of, locale=words),
         "contacts": 0,
         "activities": 0,
         "usage events": 0,
     }
     source = Source.objects.create(name=DEMO_SOURCE)
     for chunk in _chunks(plans=plans, days=days):
-        counts["contacts"] += contacts_create(rng=rng_people, plans=chunk, as_of=as_of)
-        counts["activities"] += activities_create(rng=rng_people, plans=chunk, as_of=as_of)
+        counts["contacts"] += contacts_create(rng=rng_people, plans=chunk, as_of=as_of, locale=words)
+        counts["activities"] += activities_create(rng=rng_people, plans=chunk, as_of=as_of, locale=words)
         counts["usage events"] += usage_events_create(rng=rng_usage, plans=chunk, days=days, as_of=as_of, source=source)
     counts["usage rollup rows"] = sum(usage_rollups_rebuild().rows.values())
     counts.update(demo_steps_load(book=DemoBook(seed=seed, as_of=as_of, days=days, plans=plans, users=users)))
     # The rebuild refreshes the rollups' statistics once committed; the raw tables loaded here need theirs too.
     transaction.on_commit(lambda: statistics_refresh(tables_of=[Account, Contract, Contact, Activity, UsageEvent]))
-    return DemoSummary(users=DEMO_USERS, counts=counts)
+    return DemoSummary(users=words.cast, counts=counts)
 
 
 @transaction.atomic
@@ -140,7 +163,8 @@ def demo_reset() -> None:
     accounts.delete()
     Source.objects.filter(name=DEMO_SOURCE).delete()
     demo_users().delete()
-    Team.objects.filter(name__in=DEMO_TEAMS, members__isnull=True).delete()
+    teams = {team for words in LOCALES.values() for team in words.teams}
+    Team.objects.filter(name__in=teams, members__isnull=True).delete()
 
 
 def _chunks(*, plans: list[Plan], days: int) -> Iterator[list[Plan]]:

@@ -1,5 +1,6 @@
 """The book of business: the accounts with their usage profiles, their contracts (renewal chains, expansions,
-churn), the EUR exchange rates, and the contacts and activities written a chunk of accounts at a time.
+churn), the exchange rates, and the contacts and activities written a chunk of accounts at a time, in the words,
+currencies and names of a ``locales.DemoLocale``.
 
 Churn has causes a CSM can see. Each account has a latent propensity to renew, ``μ = PATTERN_PROPENSITY[pattern] +
 N(0, 0.6²)`` (its usage pattern today), and each of its terms a draw ``z = μ + N(0, 0.7²)``. Before each renewal
@@ -28,7 +29,6 @@ backtest) holds enough churned ones.
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import numpy as np
 
@@ -36,25 +36,20 @@ from ..models import Account, Activity, Contact, Contract, Currency, ExchangeRat
 from ..roles import Role
 from .cast import DEMO_USERS
 from .constants import (
-    ACTIVITY_SUBJECTS,
     BATCH_SIZE,
     CONTACT_ROLES,
     DECISION_LEAD_DAYS,
     EXTERNAL_ID_PREFIX,
     FEATURES,
-    FIRST_NAMES,
     HISTORY_MONTHS,
-    INDUSTRIES,
-    LAST_NAMES,
-    NAME_WORDS,
     PATTERN_PROPENSITY,
     PATTERNS,
     PROFILES,
-    REGION_SHARES,
     REGIONS,
     SEGMENT_SHARES,
     STATUS_SHARES,
 )
+from .locales import EN, DemoLocale
 
 
 @dataclass(frozen=True)
@@ -105,7 +100,13 @@ def _quota(rng: np.random.Generator, count: int, shares: dict) -> list:
 
 
 def accounts_create(
-    *, rng: np.random.Generator, count: int, as_of: dt.date, users: dict[str, User], events_per_user_day: float
+    *,
+    rng: np.random.Generator,
+    count: int,
+    as_of: dt.date,
+    users: dict[str, User],
+    events_per_user_day: float,
+    locale: DemoLocale = EN,
 ) -> list[Plan]:
     """Plan and write the accounts (parents before their subsidiaries) with their usage profiles."""
     segments = _quota(rng, count, SEGMENT_SHARES)
@@ -118,21 +119,21 @@ def accounts_create(
         statuses[whale], statuses[swap] = statuses[swap], statuses[whale]
     csms = [users[u.username] for u in DEMO_USERS if u.role == Role.CSM]
     aes = [users[u.username] for u in DEMO_USERS if u.role == Role.ACCOUNT_EXECUTIVE]
-    words = [len(w) for w in NAME_WORDS]
+    words = [len(w) for w in locale.name_words]
     names = rng.permutation(math.prod(words))
     plans: list[Plan] = []
     parents: list[Account] = []  # high-touch accounts that may have subsidiaries
     segment_seen = dict.fromkeys(SEGMENT_SHARES, 0)
     for i in range(count):
         segment, status, profile = segments[i], statuses[i], PROFILES[segments[i]]
-        region = REGIONS[rng.choice(len(REGIONS), p=REGION_SHARES)]
-        adjective, noun, suffix = np.unravel_index(names[i % len(names)], words)
-        name = f"{NAME_WORDS[0][adjective]} {NAME_WORDS[1][noun]} {NAME_WORDS[2][suffix]}"
-        domain = f"{NAME_WORDS[0][adjective]}-{NAME_WORDS[1][noun]}-{NAME_WORDS[2][suffix]}.example.com".lower()
+        region = REGIONS[rng.choice(len(REGIONS), p=locale.region_shares)]
+        picked = [locale.name_words[n][w] for n, w in enumerate(np.unravel_index(names[i % len(names)], words))]
+        name = locale.name_joiner.join(word for word, _ascii in picked if word)
+        domain = "-".join(ascii_word for _word, ascii_word in picked if ascii_word) + ".example.com"
         parent = None
         if parents and status != Account.Status.PROSPECT and i != whale and rng.random() < 0.07:
             parent = _pick(rng, parents)
-            name, domain = f"{parent.name} {region}", f"{region.lower()}.{parent.domain}"
+            name, domain = f"{parent.name} {locale.region_names[region]}", f"{region.lower()}.{parent.domain}"
         owned = status != Account.Status.PROSPECT and rng.random() >= profile.unowned
         segment_seen[segment] += 1
         account = Account(
@@ -142,19 +143,20 @@ def accounts_create(
             owner=csms[segment_seen[segment] % len(csms)] if owned else None,
             account_executive=aes[i % len(aes)],
             segment=segment,
-            industry=_pick(rng, INDUSTRIES),
+            industry=_pick(rng, locale.industries),
             region=region,
             status=status,
             parent=parent,
         )
         if segment == Account.Segment.HIGH_TOUCH and parent is None:
             parents.append(account)
-        currency = Currency.EUR if region == "EMEA" and rng.random() < 0.7 else Currency.USD
+        foreign = region in locale.foreign_regions and rng.random() < locale.foreign_share
+        currency = locale.foreign_currency if foreign else locale.home_currency
         plan = Plan(number=i + 1, account=account, currency=currency, pattern=patterns[i])
         plan.sponsor = bool(rng.random() < 0.8)
         plan.sponsor_active = plan.sponsor and bool(rng.random() >= 0.12)
         if status != Account.Status.PROSPECT:
-            plan.contracts = _contracts_plan(rng=rng, plan=plan, as_of=as_of, whale=i == whale)
+            plan.contracts = _contracts_plan(rng=rng, plan=plan, as_of=as_of, whale=i == whale, locale=locale)
             _usage_profile(rng=rng, plan=plan, events_per_user_day=events_per_user_day)
         plans.append(plan)
     Account.objects.bulk_create([p.account for p in plans if p.account.parent is None], batch_size=BATCH_SIZE)
@@ -211,7 +213,9 @@ def _decide(
     )
 
 
-def _contracts_plan(*, rng: np.random.Generator, plan: Plan, as_of: dt.date, whale: bool) -> list[Contract]:
+def _contracts_plan(
+    *, rng: np.random.Generator, plan: Plan, as_of: dt.date, whale: bool, locale: DemoLocale
+) -> list[Contract]:
     """Three years of history: a ``new`` contract, then renewals (some contractions) with co-termed expansions,
     each renewal decided from the trajectory before it (``_decide``); a churned account's chain stops there."""
     profile, account = PROFILES[plan.account.segment], plan.account
@@ -247,8 +251,8 @@ def _contracts_plan(*, rng: np.random.Generator, plan: Plan, as_of: dt.date, wha
             start_date=start,
             end_date=end,
             currency=plan.currency,
-            recurring_tcv=Decimal(monthly * months),
-            one_time_fees=Decimal(fees),
+            recurring_tcv=locale.amount(monthly * months, plan.currency),
+            one_time_fees=locale.amount(fees, plan.currency),
             seats=seats,
             kind=kind,
             renews=previous,
@@ -264,7 +268,7 @@ def _contracts_plan(*, rng: np.random.Generator, plan: Plan, as_of: dt.date, wha
                 start_date=_add_months(start, offset),
                 end_date=end,
                 currency=plan.currency,
-                recurring_tcv=Decimal(extra * (months - offset)),
+                recurring_tcv=locale.amount(extra * (months - offset), plan.currency),
                 seats=extra_seats,
                 kind=Contract.Kind.EXPANSION,
                 auto_renew=auto_renew,
@@ -322,19 +326,15 @@ def contracts_create(*, plans: list[Plan]) -> int:
     return written
 
 
-def _eur_rate(month_index: int) -> Decimal:
-    """USD per EUR in a month: a slow wave with a little noise, the same for a month whatever the seed."""
-    noise = np.random.default_rng(month_index).uniform(-0.008, 0.008)
-    rate = min(max(1.085 + 0.03 * math.sin(month_index / 5) + noise, 1.05), 1.12)
-    return Decimal(round(rate * 10_000)) / 10_000
-
-
-def exchange_rates_create(*, as_of: dt.date) -> int:
-    """Monthly EUR rates over the history (USD is the reporting currency); rates already there are kept."""
+def exchange_rates_create(*, as_of: dt.date, locale: DemoLocale = EN) -> int:
+    """Monthly rates of the locale's foreign currency (EUR into USD, USD into KRW) over the history; rates already
+    there are kept."""
     first = _add_months(as_of.replace(day=1), -HISTORY_MONTHS - 1)
     months = range(first.year * 12 + first.month - 1, as_of.year * 12 + as_of.month)
+    currency = locale.foreign_currency
     rates = [
-        ExchangeRate(currency=Currency.EUR, date=dt.date(m // 12, m % 12 + 1, 1), rate=_eur_rate(m)) for m in months
+        ExchangeRate(currency=currency, date=dt.date(m // 12, m % 12 + 1, 1), rate=locale.rate(currency, m))
+        for m in months
     ]
     ExchangeRate.objects.bulk_create(rates, ignore_conflicts=True)
     return len(rates)
@@ -348,7 +348,7 @@ def _at(day: dt.date, seconds: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) + dt.timedelta(seconds=seconds)
 
 
-def contacts_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.date) -> int:
+def contacts_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.date, locale: DemoLocale = EN) -> int:
     """3-10 people per account: mostly a champion (a heavy product user) and an executive sponsor."""
     for plan in plans:
         count = int(rng.integers(3, 11))
@@ -357,8 +357,8 @@ def contacts_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.da
         last_seen = plan.account.churned_on or as_of
         product_user = 0
         for role in roles[:count]:
-            titles, flags = CONTACT_ROLES[role]
-            first, last = _pick(rng, FIRST_NAMES), _pick(rng, LAST_NAMES)
+            titles, flags = locale.titles[role], CONTACT_ROLES[role][1]
+            first, last = _pick(rng, locale.first_names), _pick(rng, locale.last_names)
             user_id = ""
             if role in ("champion", "end_user") and product_user < plan.users:
                 user_id, product_user = product_user_id(plan.number, product_user), product_user + 1
@@ -369,8 +369,8 @@ def contacts_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.da
                 Contact(
                     account=plan.account,
                     user_id=user_id,
-                    name=f"{first} {last}",
-                    email=f"{first}.{last}@{plan.account.domain}".lower(),
+                    name=locale.person(first, last),
+                    email=f"{first[1]}.{last[1]}@{plan.account.domain}".lower(),
                     title=_pick(rng, titles),
                     is_champion=flags[0],
                     is_executive_sponsor=flags[1],
@@ -385,13 +385,13 @@ def contacts_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.da
     return len(created)
 
 
-def activities_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.date) -> int:
+def activities_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.date, locale: DemoLocale = EN) -> int:
     """The owner's calls, meetings, e-mails and notes at the segment's rhythm, plus business reviews, shaped by each
     renewal decision's trajectory (``Decision``): gone quiet for 60-150 days before its feature date, or touched in
     the 20 days before it; the executive sponsor met in the 90 days before it when engaged. Today, an account goes
     quiet and its sponsor is met every few weeks by its current propensity. Generic touches never name the sponsor,
     whose ``last_engaged_at`` is their latest touch."""
-    kinds = list(ACTIVITY_SUBJECTS)
+    kinds = list(locale.subjects)
     activities, sponsors = [], []
     for plan in plans:
         owner, profile = plan.account.owner, PROFILES[plan.account.segment]
@@ -435,7 +435,7 @@ def activities_create(*, rng: np.random.Generator, plans: list[Plan], as_of: dt.
         for day, kind, contact in touches:
             day = _weekday(day)
             subject = (
-                f"Business review {day:%b %Y}" if kind == Activity.Kind.QBR else _pick(rng, ACTIVITY_SUBJECTS[kind])
+                locale.qbr_subject.format(day=day) if kind == Activity.Kind.QBR else _pick(rng, locale.subjects[kind])
             )
             if contact is None and others and rng.random() < 0.7:
                 contact = _pick(rng, others)

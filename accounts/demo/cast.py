@@ -49,36 +49,42 @@ def demo_users():
     return User.objects.filter(username__in=usernames, email__endswith=f"@{DEMO_EMAIL_DOMAIN}")
 
 
-def users_create() -> dict[str, User]:
-    """The demo cast with the one password hash (hashed once), its groups and two teams."""
-    taken = sorted(
-        User.objects.filter(username__in=[u.username for u in DEMO_USERS]).values_list("username", flat=True)
-    )
+def users_create(
+    *, cast: tuple[DemoUser, ...] = DEMO_USERS, language: str = "", time_zone: str = ""
+) -> dict[str, User]:
+    """The demo cast with the one password hash (hashed once), its groups and two teams; with ``language`` and
+    ``time_zone`` (else the defaults: the browser's language, the workspace's zone). A name without a space is
+    written family name first (Korean: 김지현) and kept whole as the first name, which ``get_full_name`` shows as
+    is."""
+    taken = sorted(User.objects.filter(username__in=[u.username for u in cast]).values_list("username", flat=True))
     if taken:
         raise DemoUserConflict(
             f"Users {', '.join(taken)} already exist and were not made by the demo loader; rename them first."
         )
-    groups = Group.objects.in_bulk([u.role.value for u in DEMO_USERS], field_name="name")
-    teams = {name: Team.objects.get_or_create(name=name)[0] for name in DEMO_TEAMS}
+    groups = Group.objects.in_bulk([u.role.value for u in cast], field_name="name")
+    teams = {name: Team.objects.get_or_create(name=name)[0] for name in dict.fromkeys(u.team for u in cast if u.team)}
     password = make_password(DEMO_PASSWORD)
+    zone = {"time_zone": time_zone} if time_zone else {}
     users = User.objects.bulk_create(
         User(
             username=u.username,
-            first_name=u.name.split()[0],
-            last_name=u.name.split()[1],
+            first_name=u.name.partition(" ")[0],
+            last_name=u.name.partition(" ")[2],
             email=f"{u.username}@{DEMO_EMAIL_DOMAIN}",
             password=password,
             is_staff=u.role == Role.ADMIN,
             is_superuser=u.role == Role.ADMIN,
             team=teams.get(u.team),
+            language=language,
+            **zone,
         )
-        for u in DEMO_USERS
+        for u in cast
     )
     User.groups.through.objects.bulk_create(
         User.groups.through(user_id=user.pk, group_id=groups[u.role.value].pk)
-        for user, u in zip(users, DEMO_USERS, strict=True)
+        for user, u in zip(users, cast, strict=True)
     )
-    for user, u in zip(users, DEMO_USERS, strict=True):
+    for user, u in zip(users, cast, strict=True):
         if u.role == Role.MANAGER:
             Team.objects.filter(pk=teams[u.team].pk).update(manager=user)
     return {user.username: user for user in users}

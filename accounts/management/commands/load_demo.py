@@ -7,11 +7,14 @@ import math
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from accounts.demo import (
     DEMO_PASSWORD,
     EVENTS_PER_USER_DAY,
+    LOCALES,
     DemoDataExists,
+    DemoLocaleMismatch,
     DemoUserConflict,
     demo_after_backfill,
     demo_load,
@@ -59,6 +62,13 @@ class Command(BaseCommand):
             default=EVENTS_PER_USER_DAY,
             help=f"Mean product events per user per day, before each account's factor (default {EVENTS_PER_USER_DAY}).",
         )
+        parser.add_argument(
+            "--locale",
+            choices=sorted(LOCALES),
+            default="en",
+            help="Language of the demo (default en). ko: Korean companies and people, contracts in KRW and USD, "
+            "the demo users in Korean and Asia/Seoul; needs REPORTING_CURRENCY=KRW.",
+        )
         existing = parser.add_mutually_exclusive_group()
         existing.add_argument("--if-empty", action="store_true", help="Do nothing if any account exists.")
         existing.add_argument("--reset", action="store_true", help="Delete the previous demo data first.")
@@ -79,20 +89,22 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {label:<24}{count:>12,}")
             return
         try:
-            summary = demo_load(
-                seed=options["seed"],
-                accounts=options["accounts"],
-                days=options["days"],
-                as_of=as_of,
-                reset=options["reset"],
-                events_per_user_day=options["events_per_user_day"],
-            )
+            with translation.override(options["locale"]):  # what the apps' steps write in words
+                summary = demo_load(
+                    seed=options["seed"],
+                    accounts=options["accounts"],
+                    days=options["days"],
+                    as_of=as_of,
+                    reset=options["reset"],
+                    events_per_user_day=options["events_per_user_day"],
+                    locale=options["locale"],
+                )
         except DemoDataExists as exc:
             if options["if_empty"]:
                 self.stdout.write(f"{exc} Demo data not loaded (--if-empty).")
                 return
             raise CommandError(f"{exc} Use --reset to replace the demo data, or --if-empty to skip.") from exc
-        except DemoUserConflict as exc:
+        except (DemoUserConflict, DemoLocaleMismatch) as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.monotonic() - started
         self.stdout.write(
