@@ -72,7 +72,7 @@ def _click_through(page, url: str, *, task: Task, account) -> None:
     page.goto(f"{url}/auth/login/?next=/tasks/")
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "password")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Log in").click()  # not the header's language switch
     page.wait_for_url(f"{url}/tasks/")
     row = page.locator(f"#task-{task.pk}")
     sync_api.expect(row).to_contain_text("Call Acme Robotics about their health")
@@ -114,7 +114,7 @@ def _complete_and_schedule(page, url: str, *, account, day: dt.date) -> None:
     page.goto(f"{url}/auth/login/?next=/tasks/")
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "password")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Log in").click()  # not the header's language switch
     page.wait_for_url(f"{url}/tasks/")
     sync_api.expect(page.locator("#count-due-today")).to_have_text("1")
     page.get_by_role("button", name="Mark “Send Globex the QBR deck” done").click()

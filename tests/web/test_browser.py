@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Activity, Contact
 from csm_platform.web.models import RenewalForecast
+from csm_platform.web.services import leadership_night_write
 from health.models import RevenueSnapshot
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, watch
 from tests.web.conftest import book
@@ -78,6 +79,7 @@ def world(alice, bob, mallory, andy, edna, ada, today):
             "end": "1000000",
         },
     )
+    leadership_night_write(as_of=as_of)  # the night's step the leadership page reads
     return accounts
 
 
