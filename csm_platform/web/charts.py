@@ -9,12 +9,13 @@ browser tests.
 import json
 
 import pandas as pd
-from django.conf import settings
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from plotly.utils import PlotlyJSONEncoder
 
 from health.revenue import Waterfall
+
+from . import formatting as fmt
 
 BAND_COLOURS = {"red": "#b42318", "yellow": "#b07800", "green": "#17663a", "na": "#8a939e"}
 SERIES = ["#1f5fbf", "#b07800", "#17663a", "#b42318", "#4e9a6b"]
@@ -56,7 +57,7 @@ def _html(
 
 
 def _money(**extra) -> dict:
-    return {"tickprefix": f"{settings.REPORTING_CURRENCY} ", "tickformat": ",.0f", **extra}
+    return {"tickprefix": fmt.currency_prefix(), "tickformat": ",.0f", **extra}
 
 
 def _floats(series: pd.Series) -> list:
@@ -70,12 +71,9 @@ def _months(days) -> list[str]:
 
 
 def compact_money(value: float | None) -> str:
-    """A bar's value label: "36.2M", "850K", "−1.2M" (the axis says the currency)."""
-    if value is None:
-        return ""
-    size = abs(value)
-    text = f"{size / 1e6:.1f}M" if size >= 1e6 else f"{size / 1e3:.0f}K" if size >= 1e3 else f"{size:.0f}"
-    return f"−{text}" if value < 0 else text
+    """A bar's value label in the reader's language: "36.2M", "850K", "−1.2M"; "12.3억" (the axis says the
+    currency)."""
+    return fmt.compact_number(value)
 
 
 def trend_range(values: list[float | None]) -> list[float] | None:
