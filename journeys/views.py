@@ -443,7 +443,9 @@ def survey_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SurveyUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            result = services.survey_responses_import_csv(file=form.cleaned_data["file"], created_by_id=request.user.pk)
+            result = services.survey_responses_import_csv(
+                file=form.cleaned_data["file"], created_by_id=request.user.pk, user=request.user
+            )
             if not result.errors:
                 messages.success(
                     request,

@@ -1,8 +1,9 @@
 """The survey responses API: list (filtered, paginated), retrieve and create (through the service); answers are
 never edited or deleted over the API. Reads start from ``Account.objects.visible_to``; creating needs the role's
-``journeys.add_surveyresponse`` (executives get 403)."""
+``journeys.add_surveyresponse`` (executives get 403) and an account the user may change (``editable_by``)."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
 from rest_framework.serializers import ValidationError
@@ -33,6 +34,11 @@ class SurveyResponseViewSet(
 
     def perform_create(self, serializer) -> None:
         data = serializer.validated_data
+        if not Account.objects.editable_by(self.request.user).filter(pk=data["account"].pk).exists():
+            # Answers feed health and fire playbooks: only on accounts the user may change.
+            self.permission_denied(
+                self.request, message=_("You may not record answers for account %(id)s.") % {"id": data["account"].pk}
+            )
         contact = data.get("contact")
         try:
             serializer.instance = services.survey_response_create(

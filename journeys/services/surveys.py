@@ -114,12 +114,13 @@ class ImportResult:
 
 
 def _responses_build(
-    rows: list[dict], *, source: str, created_by_id: int | None, now: dt.datetime
+    rows: list[dict], *, source: str, created_by_id: int | None, now: dt.datetime, user=None
 ) -> tuple[list[SurveyResponse], list[tuple[int, str]]]:
     """Validate every row (keys: account_id or account [CRM id], kind, score, responded_at, and optionally contact_id,
     contact_email, comment, external_id) with one query for accounts and one for contacts. Returns the unsaved
     answers and the errors as (row index, message); nothing is written. A row whose text has a NUL character is
-    an error before any lookup (PostgreSQL refuses it even in a query)."""
+    an error before any lookup (PostgreSQL refuses it even in a query). With ``user``, a row of an account that
+    user may not change (``Account.objects.editable_by``) is an error too: answers feed health and playbooks."""
     refused = {index: problem for index, row in enumerate(rows) if (problem := _text_problem(row))}
     readable = [row for index, row in enumerate(rows) if index not in refused]
     external_ids = {str(row["account"]).strip() for row in readable if row.get("account") not in (None, "")}
@@ -133,6 +134,10 @@ def _responses_build(
     )
     contact_account = {pk: account_id for pk, account_id, _email in contacts}
     contact_by_email = {(account_id, email.lower()): pk for pk, account_id, email in contacts if email}
+    writable = None
+    if user is not None:
+        referenced = set(by_external_id.values()) | known_ids
+        writable = set(Account.objects.editable_by(user).filter(pk__in=referenced).values_list("pk", flat=True))
 
     built, errors, seen = [], [], set()
     for index, row in enumerate(rows):
@@ -148,6 +153,10 @@ def _responses_build(
                 account_id = by_external_id.get(str(row.get("account") or "").strip())
                 if account_id is None:
                     raise JourneyError(_("No account has the CRM id %(id)r.") % {"id": row.get("account")})
+            if writable is not None and account_id not in writable:
+                raise JourneyError(
+                    _("You may not record answers for this account: it is not among the accounts you may change.")
+                )
             kind = _kind(row.get("kind"))
             score = _score(row.get("score"), kind)
             responded_at = _moment(row.get("responded_at"), now)
@@ -245,11 +254,14 @@ def survey_response_create(
     return stored[0]
 
 
-def survey_responses_import_csv(*, file: Iterable[bytes] | io.IOBase, created_by_id: int | None) -> ImportResult:
+def survey_responses_import_csv(
+    *, file: Iterable[bytes] | io.IOBase, created_by_id: int | None, user=None
+) -> ImportResult:
     """Import a CSV (UTF-8, header ``account,kind,score,responded_at`` and optionally ``contact_email``, ``comment``,
     ``external_id``; ``account`` is the CRM id). Every row is validated first: with any error nothing is written
     and the errors are returned by line; otherwise all rows are stored in one transaction (rows whose
-    ``external_id`` was uploaded before count as duplicates)."""
+    ``external_id`` was uploaded before count as duplicates). With ``user`` (an upload in the app), a row of an
+    account that user may not change is an error."""
     raw = file.read() if hasattr(file, "read") else b"".join(file)
     try:
         text = raw.decode("utf-8-sig")
@@ -270,7 +282,7 @@ def survey_responses_import_csv(*, file: Iterable[bytes] | io.IOBase, created_by
     if len(rows) > CSV_MAX_ROWS:
         return ImportResult(errors=[(1, _("At most %(n)s rows per file.") % {"n": CSV_MAX_ROWS})])
     built, errors = _responses_build(
-        rows, source=SurveyResponse.Source.CSV, created_by_id=created_by_id, now=timezone.now()
+        rows, source=SurveyResponse.Source.CSV, created_by_id=created_by_id, now=timezone.now(), user=user
     )
     if errors:
         return ImportResult(errors=[(index + 2, message) for index, message in errors])

@@ -273,7 +273,7 @@ def test_api_create_list_and_roles(alice, edna):
 
 
 def test_survey_page_and_upload(client, alice, edna):
-    AccountFactory(external_id="CRM-9")
+    AccountFactory(external_id="CRM-9", owner=alice)  # an answer is written on an account one may change
     client.force_login(alice)
     upload = reverse("journeys:survey_upload")
     body = b"account,kind,score,responded_at,comment\nCRM-9,nps,2,2024-06-01,Broken exports\nCRM-9,csat,4,2024-06-02,\n"
