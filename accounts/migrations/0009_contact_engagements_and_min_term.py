@@ -18,6 +18,23 @@ def engagements_from_last_engaged_at(apps, schema_editor):
     )
 
 
+def refuse_short_contracts(apps, schema_editor):
+    """Contracts shorter than 28 days are refused from now on; stored ones must be fixed first (the constraint
+    would fail with a bare database error): list them."""
+    Contract = apps.get_model("accounts", "Contract")
+    short = [
+        f"{c.external_id} ({c.start_date}..{c.end_date})"
+        for c in Contract.objects.order_by("external_id")
+        if (c.end_date - c.start_date).days + 1 < 28
+    ]
+    if short:
+        raise RuntimeError(
+            f"{len(short)} contract(s) cover fewer than 28 days, which ACV would annualise many times over: "
+            + ", ".join(short[:50])
+            + ". Correct their end dates (or cancel and remove them), then migrate again."
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -41,6 +58,7 @@ class Migration(migrations.Migration):
             name='last_engaged_at',
             field=models.DateTimeField(blank=True, help_text='The latest engagement on record; setting it records a dated engagement (health reads those).', null=True),
         ),
+        migrations.RunPython(refuse_short_contracts, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='contract',
             constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', django.db.models.expressions.CombinedExpression(models.F('start_date'), '+', models.Value(datetime.timedelta(days=27))))), name='contract_term_at_least_28_days', violation_error_message='A contract must cover at least 28 days (the end date is inclusive).'),
