@@ -100,9 +100,12 @@ def accounts_mark_changed(*, account_ids: Iterable[int]) -> None:
 # An update saves only the fields it was given, so it never overwrites another field changed meanwhile.
 
 
+@transaction.atomic
 def account_create(*, data: dict) -> Account:
     """Create an account."""
-    return _validated_save(Account(**data), errors=_account_errors)
+    account = _validated_save(Account(**data), errors=_account_errors)
+    accounts_mark_changed(account_ids=[account.pk])
+    return account
 
 
 @transaction.atomic

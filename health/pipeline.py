@@ -211,8 +211,13 @@ def recompute_run_finish(*, run_id: int) -> RecomputeRun:
         run.status = RecomputeRun.Status.FAILED
         run.errors += [f"chunk {c['index']} {c['status']}: {c['error']}".strip() for c in failed]
     else:
-        for hook in AFTER_RECOMPUTE:
-            counts.update(_timed(run, hook.__module__, lambda hook=hook: hook(run.as_of)) or {})
+        try:
+            for hook in AFTER_RECOMPUTE:
+                counts.update(_timed(run, hook.__module__, lambda hook=hook: hook(run.as_of)) or {})
+        except Exception as error:
+            # A failing step after the snapshots (playbooks, the pages' figures) fails the run, never leaves it running.
+            recompute_run_fail(run_id=run.pk, error=error)
+            raise
         run.status = RecomputeRun.Status.SUCCEEDED
     run.counts = counts
     run.finished_at = timezone.now()

@@ -108,6 +108,11 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = [
     {"model": "journeys.Playbook", "exclude_fields": _UNTRACKED},
     {"model": "journeys.PlaybookStep"},
     {"model": "journeys.PlaybookCondition"},
+    {"model": "accounts.Contact", "exclude_fields": _UNTRACKED},
+    {"model": "accounts.ContactEngagement", "exclude_fields": _UNTRACKED},
+    {"model": "accounts.StripeCustomer"},
+    {"model": "journeys.Endpoint", "exclude_fields": ["secret"]},
+    {"model": "web.QuarterTarget"},
 ]
 
 # Content-Security-Policy on every response: no inline script anywhere (charts draw from JSON in data attributes,

@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
+from accounts.services import accounts_mark_changed
 from csm_platform.dates import day_start
 from csm_platform.validation import moment_checked, text_checked
 
@@ -215,6 +216,7 @@ def _responses_store(responses: list[SurveyResponse], *, source: str) -> tuple[l
     SurveyResponse.objects.bulk_create([r for r in fresh if not r.external_id])
     # A concurrent sender of the same external id loses quietly (its answer is already stored).
     SurveyResponse.objects.bulk_create([r for r in fresh if r.external_id], ignore_conflicts=True)
+    accounts_mark_changed(account_ids={r.account_id for r in fresh})  # NPS is a health measure: re-scored today
     detractor_accounts = {r.account_id for r in fresh if r.kind == Kind.NPS and r.score <= DETRACTOR_UP_TO}
     if detractor_accounts:
         playbooks_evaluate(as_of=timezone.now().date(), account_ids=detractor_accounts, triggers=[Trigger.DETRACTOR])

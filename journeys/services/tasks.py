@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Activity, User
-from accounts.services import activity_create
+from accounts.services import accounts_mark_changed, activity_create
 
 from ..errors import JourneyError
 from ..models import Priority, Task, TaskComment
@@ -37,16 +37,20 @@ def task_create(
         raise JourneyError(_("Priority must be low, normal or high."))
     if not Account.objects.filter(pk=account_id).exists():
         raise JourneyError(_("There is no account %(id)s.") % {"id": account_id})
-    return Task.objects.create(
-        account_id=account_id,
-        title=title,
-        description=description.strip(),
-        owner_id=owner_id,
-        due_date=due_date,
-        priority=priority,
-        source=Task.Source.MANUAL,
-        created_by_id=created_by_id,
-    )
+    with transaction.atomic():
+        task = Task.objects.create(
+            account_id=account_id,
+            title=title,
+            description=description.strip(),
+            owner_id=owner_id,
+            due_date=due_date,
+            priority=priority,
+            source=Task.Source.MANUAL,
+            created_by_id=created_by_id,
+        )
+        # Open tasks are a churn feature and a column of the portfolio: the intra-day refresh re-reads them.
+        accounts_mark_changed(account_ids=[account_id])
+    return task
 
 
 def _claim(user, task_id: int, **changes) -> Task:
@@ -59,6 +63,7 @@ def _claim(user, task_id: int, **changes) -> Task:
         if not tasks_actionable_by(user).filter(pk=task_id).exists():
             raise PermissionDenied(_("You may not act on this task."))
         raise JourneyError(_("This task is already done."))
+    accounts_mark_changed(account_ids=[task.account_id])
     return task
 
 

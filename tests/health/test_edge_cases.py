@@ -297,3 +297,19 @@ def test_the_admin_lists_the_latest_nights_data_quality_problems_with_how_to_fix
     assert "Pounds Ltd" in html and "Fine Inc" not in html
     assert "no GBP exchange rate on or before 2024-06-30" in html
     assert reverse("admin:accounts_account_change", args=[pounds.pk]) in html
+
+
+def test_a_failing_step_after_the_snapshots_marks_the_run_failed(monkeypatch):
+    ContractFactory()
+
+    def broken(as_of):
+        raise RuntimeError("the playbooks step broke")
+
+    monkeypatch.setattr(pipeline, "AFTER_RECOMPUTE", [broken])
+
+    with pytest.raises(RuntimeError):
+        pipeline.recompute(as_of=AS_OF)
+
+    run = RecomputeRun.objects.get(as_of=AS_OF)
+    assert (run.status, run.errors) == (RecomputeRun.Status.FAILED, ["RuntimeError: the playbooks step broke"])
+    assert AccountSnapshot.objects.filter(as_of=AS_OF).count() == 1  # the snapshots themselves stay
