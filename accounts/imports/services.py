@@ -13,6 +13,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import IO, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -23,7 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..events import emit
-from ..models import Account, Activity, Contact, Contract, ImportKind, ImportMapping, ImportRun
+from ..managers import assignment_errors
+from ..models import Account, Activity, Contact, Contract, ImportKind, ImportMapping, ImportRun, User
+from ..roles import Role, user_roles
 from ..services import accounts_mark_changed
 from .kinds import ImportKindSpec, Row, RowError, kind_spec
 from .selectors import MappingNotFound, mapping_resolve
@@ -83,8 +86,67 @@ class Plan:
         return "created {created}, updated {updated}, unchanged {unchanged}".format(**self.counts)
 
 
+@dataclass
+class Scope:
+    """What a CS manager's import may change, by the rules of every other write path: rows of the accounts they
+    may edit (``Account.objects.editable_by``), owners and AEs they may assign (``assignment_errors``). Admins and
+    the command line have no scope."""
+
+    user: Any
+    editable: set[int]
+    users: dict[int, Any] = field(default_factory=dict)
+
+    def problem(self, kind: str, instance: Model, previous: dict | None) -> tuple[str, str] | None:
+        """(column, reason) when the row is outside the scope, else None."""
+        if kind != ImportKind.ACCOUNTS:
+            if instance.account_id not in self.editable:
+                return "account", _("You may not change the rows of this account: it is not yours or your team's.")
+            return None
+        if previous is not None and instance.pk not in self.editable:
+            return "external_id", _("You may not change this account: it is not yours or your team's.")
+        before = previous or {}
+        for name in ("owner", "account_executive"):
+            field_id = f"{name}_id"
+            if previous is not None and field_id not in before and name not in before:
+                continue
+            was = before.get(field_id, before.get(name))
+            account = SimpleNamespace(**{f"{other}_id": None for other in ("owner", "account_executive")})
+            if previous is not None:
+                setattr(account, field_id, was.pk if isinstance(was, Model) else was)
+            errors = assignment_errors(
+                user=self.user, account=account, **{name: self._user(getattr(instance, field_id))}
+            )
+            if errors:
+                return name, errors[name]
+        return None
+
+    def _user(self, user_id: int | None):
+        if user_id is None:
+            return None
+        if user_id not in self.users:
+            self.users[user_id] = User.objects.filter(pk=user_id).first()
+        return self.users[user_id]
+
+
+def import_scope(*, user, kind: str, plan: Plan) -> Scope | None:
+    """The scope of ``user``'s import (None: unrestricted); exchange rates are an admin's only (they convert every
+    account's ACV): a plan error otherwise."""
+    if user is None or user.is_superuser or Role.ADMIN in user_roles(user):
+        return None
+    if kind == ImportKind.EXCHANGE_RATES:
+        plan.errors.append(CellError(1, "", "", _("Only an admin may import exchange rates: they convert every ACV.")))
+        return None
+    return Scope(user=user, editable=set(Account.objects.editable_by(user).values_list("pk", flat=True)))
+
+
 def import_preview(
-    *, kind: str, file: IO[bytes], file_name: str, columns: dict[str, str] | None = None, mapping: str | None = None
+    *,
+    kind: str,
+    file: IO[bytes],
+    file_name: str,
+    columns: dict[str, str] | None = None,
+    mapping: str | None = None,
+    user=None,
 ) -> Plan:
     """The plan of importing ``file`` with ``columns`` (``{"source column": "field"}``, "" to ignore) or else the
     ``mapping`` named (a JSON file, a preset, a saved mapping; see ``selectors.mapping_resolve``); writes nothing.
@@ -92,6 +154,9 @@ def import_preview(
     spec = kind_spec(kind)
     table = table_open(file=file, file_name=file_name)
     plan = Plan(kind=kind, mapping={})
+    scope = import_scope(user=user, kind=spec.kind, plan=plan)
+    if plan.errors:
+        return plan
     if columns is None:
         try:
             columns = mapping_resolve(kind=kind, name_or_path=mapping, header=table.header)
@@ -103,7 +168,7 @@ def import_preview(
     if plan.errors:
         return plan
     rows = _rows_parsed(spec, table, by_field, plan)
-    _rows_planned(spec, rows, plan)
+    _rows_planned(spec, rows, plan, scope)
     plan.errors = sorted(dict.fromkeys(plan.errors), key=lambda error: (error.line, error.column))
     return plan
 
@@ -117,12 +182,13 @@ def import_apply(
     columns: dict[str, str] | None = None,
     mapping: str | None = None,
     run_id: int | None = None,
+    user=None,
 ) -> ImportRun:
     """Import ``file``: all rows in one transaction, recorded as an applied ``ImportRun`` (``run_id``: the pending
     run of a browser upload). ``ImportRefused`` with every row's errors, and nothing changed, when any row is
     wrong."""
     with transaction.atomic():
-        plan = import_preview(kind=kind, file=file, file_name=file_name, columns=columns, mapping=mapping)
+        plan = import_preview(kind=kind, file=file, file_name=file_name, columns=columns, mapping=mapping, user=user)
         if plan.errors:
             raise ImportRefused(plan.errors)
         try:
@@ -294,7 +360,7 @@ def _rows_parsed(spec: ImportKindSpec, table: Table, by_field: dict[str, int], p
     return rows
 
 
-def _rows_planned(spec: ImportKindSpec, rows: list[Row], plan: Plan) -> None:
+def _rows_planned(spec: ImportKindSpec, rows: list[Row], plan: Plan, scope: "Scope | None" = None) -> None:
     lookups = spec.lookups(rows)
     keyed: list[tuple[Row, tuple]] = []
     first_line: dict[tuple, int] = {}
@@ -356,6 +422,9 @@ def _rows_planned(spec: ImportKindSpec, rows: list[Row], plan: Plan) -> None:
     for row, instance, previous in planned:
         if previous == {}:
             plan.unchanged += 1
+            continue
+        if scope is not None and (problem := scope.problem(spec.kind, instance, previous)):
+            _row_error(plan, row, *problem)
             continue
         errors = _instance_errors(spec, instance)
         for name, messages in errors.items():

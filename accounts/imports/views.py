@@ -67,6 +67,7 @@ def import_run(request, pk: int):
                     columns=columns,
                     user_id=request.user.pk,
                     run_id=run.pk,
+                    user=request.user,
                 )
             except services.ImportRefused as refused:
                 messages.error(request, _("Nothing was imported: %(n)d errors.") % {"n": len(refused.errors)})
@@ -74,7 +75,7 @@ def import_run(request, pk: int):
                 messages.success(request, _("Imported: %(summary)s.") % {"summary": _summary(applied)})
                 return redirect("imports:start")
         plan = services.import_preview(
-            kind=run.kind, file=io.BytesIO(run.content), file_name=run.file_name, columns=columns
+            kind=run.kind, file=io.BytesIO(run.content), file_name=run.file_name, columns=columns, user=request.user
         )
     return render(
         request,
