@@ -58,6 +58,16 @@ def test_without_rows_for_the_night_and_today_the_page_reads_live(edna, alice):
     )
 
 
+def test_rows_of_a_few_refreshed_accounts_do_not_stand_for_a_book_built_the_day_before(edna, alice):
+    accounts = book(n=3, owner=alice)
+    account_rows_refresh(today=TODAY - dt.timedelta(days=1))
+    account_rows_refresh(account_ids=[accounts[0].pk], today=TODAY)  # the intra-day refresh of one account
+
+    assert "web_accountrow" not in str(portfolio_list(user=edna, as_of=AS_OF, today=TODAY).query)
+    account_rows_refresh(today=TODAY)
+    assert "web_accountrow" in str(portfolio_list(user=edna, as_of=AS_OF, today=TODAY).query)
+
+
 def test_a_contract_and_a_touch_update_the_row_after_the_refresh_and_an_owner_at_once(client, edna, alice, bob):
     (account,) = book(n=1, owner=alice)
     account_rows_refresh(today=TODAY)

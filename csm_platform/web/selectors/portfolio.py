@@ -131,6 +131,13 @@ def with_rows(accounts: QuerySet) -> QuerySet:
     )
 
 
+def rows_built_for(*, as_of: dt.date, today: dt.date) -> bool:
+    """Every stored row is of the night ``as_of`` and today's calendar (one query): the intra-day refresh rebuilds
+    the rows of a few accounts, which must not stand for a whole book built the day before."""
+    counts = AccountRow.objects.aggregate(total=Count("pk"), current=Count("pk", filter=Q(as_of=as_of, built_on=today)))
+    return counts["total"] > 0 and counts["current"] == counts["total"]
+
+
 def portfolio_list(
     *, user, as_of: dt.date | None, today: dt.date, trend_days: tuple[int, ...] = (30,)
 ) -> QuerySet[Account]:
@@ -138,8 +145,7 @@ def portfolio_list(
     page asks for the 7-day trend too, read live): from the stored rows when they were built for ``as_of`` and
     ``today``."""
     accounts = Account.objects.visible_to(user).select_related("owner", "account_executive")
-    stored = trend_days == (30,) and as_of is not None
-    if stored and AccountRow.objects.filter(as_of=as_of, built_on=today).exists():
+    if trend_days == (30,) and as_of is not None and rows_built_for(as_of=as_of, today=today):
         return with_rows(accounts)
     return annotated(accounts, as_of=as_of, today=today, trend_days=trend_days)
 
