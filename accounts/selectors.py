@@ -159,20 +159,34 @@ def account_acv_book(
         contracts = contracts.filter(account_id__in=list(account_ids))
     rows = list(contracts.order_by().values_list("account_id", "currency", "recurring_tcv", "start_date", "end_date"))
     book = RateBook({row[1] for row in rows}, until=rates_on)
-    exact: dict[int, Decimal] = defaultdict(Decimal)
-    missing: dict[int, set[str]] = defaultdict(set)
+    amounts: dict[int, list[tuple[Decimal, str]]] = defaultdict(list)
     for account_id, currency, tcv, start_date, end_date in rows:
-        rate = book.rate(currency, rates_on)
-        if rate is None:
-            missing[account_id].add(currency)
+        amounts[account_id].append(
+            (contract_acv_exact(recurring_tcv=tcv, start_date=start_date, end_date=end_date), currency)
+        )
+    acv, missing = {}, {}
+    for account_id, items in amounts.items():
+        value, lacking = acv_converted(amounts=items, book=book, day=rates_on)
+        if lacking:
+            missing[account_id] = lacking
         else:
-            exact[account_id] += contract_acv_exact(recurring_tcv=tcv, start_date=start_date, end_date=end_date) * rate
-    return AcvBook(
-        as_of=as_of,
-        rates_on=rates_on,
-        acv={a: cents(value) for a, value in exact.items() if a not in missing},
-        missing={a: tuple(sorted(currencies)) for a, currencies in missing.items()},
-    )
+            acv[account_id] = value
+    return AcvBook(as_of=as_of, rates_on=rates_on, acv=acv, missing=missing)
+
+
+def acv_converted(
+    *, amounts: Iterable[tuple[Decimal, str]], book: RateBook, day: dt.date
+) -> tuple[Decimal | None, tuple[str, ...]]:
+    """One account's ACV from its contracts' exact ACVs (amount, currency): Σ amount × the rate on ``day``,
+    rounded to cents once. With a currency lacking a rate: (None, the currencies), never a partial sum."""
+    total, lacking = Decimal(0), set()
+    for amount, currency in amounts:
+        rate = book.rate(currency, day)
+        if rate is None:
+            lacking.add(currency)
+        else:
+            total += amount * rate
+    return (None, tuple(sorted(lacking))) if lacking else (cents(total), ())
 
 
 def account_acv(*, account_id: int, as_of: dt.date) -> Decimal | None:

@@ -7,8 +7,10 @@ import pytest
 
 from accounts.models import Contract
 from accounts.selectors import (
+    RateBook,
     account_acv,
     account_acv_book,
+    acv_converted,
     contract_acv,
     contract_term,
     million_dollar_customers,
@@ -143,3 +145,18 @@ def test_million_dollar_customers_counts_accounts_at_or_above_one_million():
 
     book = account_acv_book(as_of=D(2024, 3, 1))
     assert million_dollar_customers(book=book) == 2  # 1,000,000 and 1,200,000 (600k for half a year)
+
+
+@pytest.mark.django_db
+def test_an_accounts_acv_from_its_contracts_is_rounded_once_and_never_partial(settings):
+    settings.REPORTING_CURRENCY = "USD"
+    ExchangeRateFactory(currency="EUR", date=D(2024, 1, 1), rate=Decimal("1.1"))
+    book = RateBook({"EUR", "GBP"})
+    third = Decimal(1000) / 3  # 333.333…: three of them are 1000.00, not 999.99
+
+    assert acv_converted(amounts=[(third, "USD")] * 3, book=book, day=D(2024, 6, 1)) == (Decimal("1000.00"), ())
+    assert acv_converted(amounts=[(Decimal(100), "EUR")], book=book, day=D(2024, 6, 1)) == (Decimal("110.00"), ())
+    assert acv_converted(amounts=[(Decimal(100), "USD"), (Decimal(5), "GBP")], book=book, day=D(2024, 6, 1)) == (
+        None,
+        ("GBP",),
+    )

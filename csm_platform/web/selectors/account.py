@@ -21,6 +21,7 @@ from accounts.selectors import (
     ZERO,
     RateBook,
     accounts_with_engaged_sponsor,
+    acv_converted,
     contract_acv,
     contract_acv_exact,
     missing_rate_reason,
@@ -341,8 +342,9 @@ def account_contracts(*, account_id: int, as_of: dt.date) -> tuple[list[Contract
     steps = sorted({c.start_date for c in counted} | {c.end_date + dt.timedelta(days=1) for c in counted})
     history = []
     for day in (step for step in steps if step <= as_of):
-        values = [rates.convert(exact[c.pk], c.currency, day) for c in counted if c.start_date <= day <= c.end_date]
-        history.append((day, sum((v for v in values if v is not None), ZERO)))
+        live = [(exact[c.pk], c.currency) for c in counted if c.start_date <= day <= c.end_date]
+        acv, _lacking = acv_converted(amounts=live, book=rates, day=day)  # a missing rate: the day is N/A
+        history.append((day, acv))
     return rows, pd.DataFrame.from_records(history, columns=["day", "acv"])
 
 
