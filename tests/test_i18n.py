@@ -5,7 +5,6 @@ word in the visible text and on any string looked up without a Korean translatio
 import datetime as dt
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -203,81 +202,6 @@ def pages(world, churn_model) -> dict[str, str]:
     }
 
 
-# Temporary, until the apps' Korean catalogs (accounts/, health/, journeys/locale/) are committed: without them these
-# app strings (models' choices and labels, forms, health measures, import kinds) are left in English. The project's
-# own strings (templates/, csm_platform/) are all translated. Remove this mark when the apps' catalogs land.
-APPS_WITHOUT_CATALOG = [
-    app
-    for app in ("accounts", "health", "journeys")
-    if not (Path(settings.BASE_DIR) / app / "locale" / "ko" / "LC_MESSAGES" / "django.po").exists()
-]
-LEFT_IN_ENGLISH = [
-    "Active",
-    "Activities",
-    "All segments",
-    "As of",
-    "CSV (UTF-8) or XLSX; the first row names the columns.",
-    "CSV file",
-    "Call",
-    "Cancelled",
-    "Columns: account (CRM id), kind (nps, csat, ces), score, responded_at; ...",
-    "Comment",
-    "Days since the last CSM touch (call, meeting, email or QBR); lower is better.",
-    "Description",
-    "Detractor NPS answer",
-    "Ended",
-    "Engagement",
-    "Exchange rates",
-    "Expected outcome",
-    "Has the customer achieved what they expected?",
-    "Health fell by at least N points in 30 days",
-    "Health turned red",
-    "High",
-    "High-touch",
-    "In a stage for more than N days",
-    "License utilization",
-    "License utilization below x",
-    "Low",
-    "Manual",
-    "Me",
-    "Medium",
-    "Meeting",
-    "Mid-touch",
-    "Milestone",
-    "Monthly active users ÷ licensed seats on live contracts (N/A without seats).",
-    "Move to stage",
-    "Next check-in",
-    "No CSM touch in N days",
-    "No engaged executive sponsor in N days",
-    "Normal",
-    "Note",
-    "Partly",
-    "Playbook",
-    "Prospect",
-    "QBR",
-    "Renewal within N days",
-    "Stage change",
-    "Stage entered",
-    "Success plan check-in",
-    "Target date",
-    "Task done",
-    "Tech-touch",
-    "Title",
-    "Usage trend below x",
-    "What the customer expects",
-    "billing",
-    "champion",
-    "decision maker",
-    "end user",
-    "executive sponsor",
-]
-
-
-@pytest.mark.xfail(
-    bool(APPS_WITHOUT_CATALOG),
-    strict=True,
-    reason=f"waits on the Korean catalogs of {APPS_WITHOUT_CATALOG}: {'; '.join(LEFT_IN_ENGLISH)}",
-)
 def test_every_page_reads_in_korean(client, ada, alice, korean_book, churn_model, missing_korean):
     client.force_login(ada)
     english = {}
