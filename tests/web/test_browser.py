@@ -8,17 +8,20 @@ import csv
 import datetime as dt
 import io
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import Account, Activity, Contact
+from accounts.models import Account, Activity, Contact, Contract
 from csm_platform.web.models import RenewalForecast
 from csm_platform.web.services import leadership_night_write
 from health.models import RevenueSnapshot
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, watch
+from tests.factories import AccountFactory, ContractFactory
 from tests.web.conftest import book
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
@@ -249,3 +252,52 @@ def test_a_phone_shows_the_key_columns_and_the_first_renewal_on_the_first_screen
     headers = page.locator("#results thead th").all_inner_texts()
     assert [h.strip() for h in headers[:4]] == ["Account", "Health", "ACV", "Next renewal"]
     shoot(page, "portfolio-phone")
+
+
+def test_an_ae_reviews_the_quarter_by_state_and_sets_a_forecast_amount(page, alice, andy):
+    """Open, renewed and churned totals of the quarter, then an amount and a next step on an open renewal."""
+    with time_machine.travel(dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC), tick=True):
+        as_of = dt.date(2026, 12, 6)
+        open_one, renewed_one = book(n=2, owner=alice, ae=andy, prefix="QTR", as_of=as_of)
+        for account, end in ((open_one, dt.date(2026, 12, 20)), (renewed_one, dt.date(2026, 11, 30))):
+            account.contracts.update(start_date=end - dt.timedelta(days=364), end_date=end)
+        old = renewed_one.contracts.get()
+        Contract.objects.create(
+            account=renewed_one,
+            external_id="QTR-RENEWAL",
+            kind=Contract.Kind.RENEWAL,
+            renews=old,
+            start_date=dt.date(2026, 12, 1),
+            end_date=dt.date(2027, 11, 30),
+            recurring_tcv=old.recurring_tcv,
+        )
+        gone = AccountFactory(owner=alice, account_executive=andy, name="Gone Co")
+        ContractFactory(
+            account=gone, external_id="QTR-GONE", start_date=dt.date(2025, 10, 16), end_date=dt.date(2026, 10, 15)
+        )
+
+        log_in(page, "andy")
+        page.goto("/renewals/")
+        page.get_by_role("link", name="2026-Q4").click()
+        page.wait_for_load_state("networkidle")
+        assert "quarter=2026-Q4" in page.url
+        for total in ("#up-for-renewal", "#total-renewed", "#total-churned"):
+            assert any(digit in page.locator(total).inner_text() for digit in "123456789"), total
+        shoot(page, "renewals-quarter")
+
+        contract = open_one.contracts.get()
+        page.get_by_role("link", name=f"Set the forecast of {contract.external_id}").click()
+        page.wait_for_load_state("networkidle")
+        page.get_by_label("Probable").check()
+        page.get_by_label("Amount").fill("11000")
+        page.get_by_label("Next step").fill("Pricing call with the CFO on Friday")
+        page.get_by_role("button", name="Save forecast").click()
+        page.wait_for_load_state("networkidle")
+
+        forecast = RenewalForecast.objects.get(contract=contract)
+        assert (forecast.category, forecast.amount, forecast.next_step) == (
+            "probable",
+            Decimal("11000.00"),
+            "Pricing call with the CFO on Friday",
+        )
+        assert "Pricing call with the CFO on Friday" in page.content()
