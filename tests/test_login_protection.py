@@ -91,3 +91,15 @@ def test_without_the_requirement_the_admin_takes_a_password_session(settings, ad
     client = Client()
     client.force_login(ada)
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_without_the_requirement_staff_sign_in_to_the_admin_with_a_password(settings, ada):
+    settings.ADMIN_REQUIRE_OTP = False
+    ada.set_password("password")
+    ada.save()
+    client = Client()
+
+    response = client.post(reverse("admin:login"), {"username": "ada", "password": "password", "next": "/admin/"})
+
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
