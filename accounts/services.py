@@ -14,7 +14,17 @@ from django.utils.translation import gettext_lazy as _
 
 from .ingestion.services import BatchRejected, ingest_batch
 from .managers import UNSET, assignment_errors
-from .models import Account, Activity, ChangedAccount, Contact, ContactEngagement, Contract, Source, UsageEvent
+from .models import (
+    Account,
+    Activity,
+    ChangedAccount,
+    Contact,
+    ContactEngagement,
+    Contract,
+    Source,
+    UsageEvent,
+    UsageMessage,
+)
 from .roles import ROLE_PERMISSIONS
 from .selectors import MIN_TERM_DAYS
 
@@ -190,7 +200,8 @@ def usage_event_create(
         raise ValidationError(result.errors[0]["error"])
     if result.duplicates:
         raise ValidationError({"message_id": _("An event with this message id is already stored for this source.")})
-    return UsageEvent.objects.get(source=source, message_id=message_id)
+    stored = UsageMessage.objects.get(source=source, message_id=message_id)
+    return UsageEvent.objects.get(pk=stored.event_id, occurred_at=stored.occurred_at)
 
 
 def _assigned(instance: Model, data: dict) -> Model:

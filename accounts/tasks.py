@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from . import services
+from .usage import partitions
 from .usage import services as usage_services
 
 FOLD_DELAY_SECONDS = 5
@@ -32,3 +33,10 @@ def usage_rollups_fold_soon() -> None:
         usage_services.usage_rollups_fold_all()
     elif cache.add(FOLD_SCHEDULED_KEY, True, timeout=FOLD_DELAY_SECONDS):
         usage_rollups_fold.apply_async(countdown=FOLD_DELAY_SECONDS, expires=60)
+
+
+@shared_task(acks_late=True, time_limit=30 * 60, soft_time_limit=29 * 60)
+def usage_partitions_maintain() -> dict[str, int]:
+    """The coming months' partitions of the raw events, and the retention (``accounts.usage.partitions``)."""
+    report = partitions.usage_partitions_maintain()
+    return {"created": len(report.created), "dropped": len(report.dropped), "waiting": len(report.waiting_for_rollups)}

@@ -28,6 +28,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(),
         "options": {"expires": 55},
     },
+    # The raw usage events' partitions for the coming months, and the retention: months past it are dropped whole.
+    "usage-partitions-maintain": {
+        "task": "accounts.tasks.usage_partitions_maintain",
+        "schedule": crontab(minute=30, hour=1),
+        "options": {"expires": 60 * 60},
+    },
     # Hourly, so the configured digest hour (journeys settings, UTC) is met; a DigestRun row sends each day's once.
     "journeys-morning-digest": {
         "task": "journeys.tasks.morning_digest",

@@ -6,7 +6,18 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from accounts.models import Account, Activity, Contact, Contract, ExchangeRate, Source, Team, UsageEvent, User
+from accounts.models import (
+    Account,
+    Activity,
+    Contact,
+    Contract,
+    ExchangeRate,
+    Source,
+    Team,
+    UsageEvent,
+    UsageMessage,
+    User,
+)
 from accounts.services import contact_engagement_record
 
 
@@ -101,6 +112,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
 class UsageEventFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = UsageEvent
+        skip_postgeneration_save = True
 
     source = factory.SubFactory(SourceFactory)
     account = factory.SubFactory(AccountFactory)
@@ -109,6 +121,18 @@ class UsageEventFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
     received_at = factory.LazyFunction(timezone.now)
     message_id = factory.Sequence(lambda n: f"msg-{n}")
+
+    @factory.post_generation
+    def remembered(obj, create, extracted, **kwargs):
+        """As ingestion does, the ledger of stored messageIds names the event (a re-send is a duplicate)."""
+        if create:
+            UsageMessage.objects.create(
+                source_id=obj.source_id,
+                message_id=obj.message_id,
+                event_id=obj.pk,
+                occurred_at=obj.occurred_at,
+                received_at=obj.received_at,
+            )
 
 
 class ActivityFactory(factory.django.DjangoModelFactory):

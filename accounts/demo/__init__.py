@@ -24,8 +24,8 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from ..models import Account, Activity, Contact, Contract, Source, Team, UsageEvent
-from ..usage.services import statistics_refresh, usage_rollups_rebuild
+from ..models import Account, Activity, Contact, Contract, Source, Team, UsageEvent, UsageMessage
+from ..usage.services import statistics_refresh, usage_messages_remember, usage_rollups_rebuild
 from .book import (
     Plan,
     accounts_create,
@@ -134,10 +134,13 @@ def demo_load(
         counts["contacts"] += contacts_create(rng=rng_people, plans=chunk, as_of=as_of, locale=words)
         counts["activities"] += activities_create(rng=rng_people, plans=chunk, as_of=as_of, locale=words)
         counts["usage events"] += usage_events_create(rng=rng_usage, plans=chunk, days=days, as_of=as_of, source=source)
+    usage_messages_remember(source=source)
     counts["usage rollup rows"] = sum(usage_rollups_rebuild().rows.values())
     counts.update(demo_steps_load(book=DemoBook(seed=seed, as_of=as_of, days=days, plans=plans, users=users)))
     # The rebuild refreshes the rollups' statistics once committed; the raw tables loaded here need theirs too.
-    transaction.on_commit(lambda: statistics_refresh(tables_of=[Account, Contract, Contact, Activity, UsageEvent]))
+    transaction.on_commit(
+        lambda: statistics_refresh(tables_of=[Account, Contract, Contact, Activity, UsageEvent, UsageMessage])
+    )
     return DemoSummary(users=words.cast, counts=counts)
 
 

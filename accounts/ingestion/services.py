@@ -16,13 +16,14 @@ Mapping (docs/integration-guide.md):
 - Time (Segment's rules): ``timestamp`` when given; else ``receivedAt - (sentAt - originalTimestamp)``, which
   corrects the sender's clock skew; else ``originalTimestamp``; else ``receivedAt``. A time more than 24 hours
   after ``receivedAt`` is clamped to it and flagged ``timestamp_clamped``.
-- A call is stored once per ``(source, messageId)``, for good: the unique constraint of ``UsageEvent`` (and of
-  ``QuarantinedEvent``) is permanent, so a re-send (the clients resend on retry) is a duplicate whenever it comes.
+- A call is stored once per ``(source, messageId)``: the ledger ``UsageMessage`` (and the unique constraint of
+  ``QuarantinedEvent``) keeps it as long as the raw events are kept (``USAGE_RAW_RETENTION_MONTHS`` after receipt),
+  so a re-send (the clients resend on retry) is a duplicate whenever it comes.
 
 Each call is checked and extracted by ``calls``. The hot path is a handful of queries per batch whatever its size,
 in one transaction: accounts and contacts for the whole batch are read with one query each; on PostgreSQL events go
-in with one ``INSERT ... SELECT FROM json_to_recordset(...) ON CONFLICT DO NOTHING RETURNING`` that also queues the
-newly stored ones for the rollups (no model instance per event); elsewhere ``bulk_create`` then
+in with one statement that claims the messageIds in the ledger (``INSERT ... ON CONFLICT DO NOTHING RETURNING``),
+stores the claimed events and queues them for the rollups (no model instance per event); elsewhere ``bulk_create`` then
 ``usage_events_queue``. A fold moments later brings the rollups up to date; the caller schedules it.
 """
 
@@ -39,7 +40,16 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Account, Contact, QuarantinedEvent, Source, UsageEvent, UsageInbox, WriteKey
+from accounts.models import (
+    Account,
+    Contact,
+    QuarantinedEvent,
+    Source,
+    UsageEvent,
+    UsageInbox,
+    UsageMessage,
+    WriteKey,
+)
 from accounts.usage.services import usage_events_queue
 
 from .auth import write_key_cache_clear, write_key_hash
@@ -73,17 +83,24 @@ CONTACT_FIELDS = ("account_id", "name", "email", "title")
 
 
 # The batch travels as one JSON document, unpacked into rows by PostgreSQL: one parameter to adapt, one statement
-# whose plan does not depend on the batch size. The same statement queues exactly the rows it inserted for the
-# rollups (what ``usage_events_queue`` does elsewhere), so no row is read back into Python to be written again.
+# whose plan does not depend on the batch size. A call's (source, messageId) is claimed in the ledger first (it
+# takes the event's id from the events' sequence); only the claimed ones are stored, and the same statement queues
+# exactly those for the rollups (what ``usage_events_queue`` does elsewhere), so no row goes back through Python.
 _INSERT_EVENTS = (
-    "WITH stored AS (INSERT INTO {events} (source_id, account_id, user_id, event, occurred_at, received_at,"
-    " properties, message_id, timestamp_clamped) SELECT * FROM json_to_recordset(%s::json) AS e(source_id bigint,"
-    " account_id bigint, user_id text, event text, occurred_at timestamptz, received_at timestamptz, properties"
-    " jsonb, message_id text, timestamp_clamped boolean) ON CONFLICT (source_id, message_id) DO NOTHING"
-    " RETURNING source_id, message_id, account_id, user_id, event, occurred_at),"
+    "WITH e AS (SELECT * FROM json_to_recordset(%s::json) AS e(source_id bigint, account_id bigint, user_id text,"
+    " event text, occurred_at timestamptz, received_at timestamptz, properties jsonb, message_id text,"
+    " timestamp_clamped boolean)),"
+    " claimed AS (INSERT INTO {messages} (source_id, message_id, event_id, occurred_at, received_at)"
+    " SELECT source_id, message_id, nextval(pg_get_serial_sequence('{events}', 'id')), occurred_at, received_at"
+    " FROM e ORDER BY source_id, message_id ON CONFLICT (source_id, message_id) DO NOTHING"
+    " RETURNING source_id, message_id, event_id),"
+    " stored AS (INSERT INTO {events} (id, source_id, account_id, user_id, event, occurred_at, received_at,"
+    " properties, message_id, timestamp_clamped) SELECT c.event_id, e.source_id, e.account_id, e.user_id, e.event,"
+    " e.occurred_at, e.received_at, e.properties, e.message_id, e.timestamp_clamped FROM claimed c"
+    " JOIN e USING (source_id, message_id) RETURNING account_id, user_id, event, occurred_at),"
     " queued AS (INSERT INTO {inbox} (account_id, user_id, event, occurred_at)"
     " SELECT account_id, user_id, event, occurred_at FROM stored)"
-    " SELECT source_id, message_id FROM stored"
+    " SELECT source_id, message_id FROM claimed"
 )
 TRACK_HANDLERS: dict[str, Callable[..., str | None]] = {}
 
@@ -379,6 +396,7 @@ def _usage_events_insert_postgresql(rows: list[_EventRow]) -> list[_EventRow]:
         document = json.dumps(records, default=dt.datetime.isoformat)
     statement = _INSERT_EVENTS.format(
         events=connection.ops.quote_name(UsageEvent._meta.db_table),
+        messages=connection.ops.quote_name(UsageMessage._meta.db_table),
         inbox=connection.ops.quote_name(UsageInbox._meta.db_table),
     )
     with connection.cursor() as cursor:
@@ -388,20 +406,32 @@ def _usage_events_insert_postgresql(rows: list[_EventRow]) -> list[_EventRow]:
 
 
 def _usage_events_insert(rows: list[_EventRow]) -> list[_EventRow]:
-    """Other databases: the messageIds already stored, then ``bulk_create`` of the others (conflicts ignored), which
-    are queued for the rollups."""
+    """Other databases: claim the (source, messageId) pairs in the ledger (conflicts ignored), store the events of
+    those newly claimed with the ids the ledger names, and queue them for the rollups."""
     by_source: dict[int, list[str]] = {}
     for row in rows:
         by_source.setdefault(row.source_id, []).append(row.message_id)
     existing = {
         (source_id, message_id)
         for source_id, message_ids in by_source.items()
-        for message_id in UsageEvent.objects.filter(source_id=source_id, message_id__in=message_ids).values_list(
+        for message_id in UsageMessage.objects.filter(source_id=source_id, message_id__in=message_ids).values_list(
             "message_id", flat=True
         )
     }
     new = [row for row in rows if (row.source_id, row.message_id) not in existing]
-    UsageEvent.objects.bulk_create([UsageEvent(**row._asdict()) for row in new], ignore_conflicts=True)
+    events = UsageEvent.objects.bulk_create([UsageEvent(**row._asdict()) for row in new])
+    UsageMessage.objects.bulk_create(
+        [
+            UsageMessage(
+                source_id=e.source_id,
+                message_id=e.message_id,
+                event_id=e.pk,
+                occurred_at=e.occurred_at,
+                received_at=e.received_at,
+            )
+            for e in events
+        ]
+    )
     usage_events_queue(events=[(row.account_id, row.user_id, row.event, row.occurred_at) for row in new])
     return new
 

@@ -23,6 +23,8 @@ from .usage import (
     UsageEvent,
     UsageFeatureDay,
     UsageInbox,
+    UsageMessage,
+    UsageRetention,
     UsageUserDay,
     WriteKey,
 )
@@ -53,6 +55,8 @@ __all__ = [
     "UsageEvent",
     "UsageFeatureDay",
     "UsageInbox",
+    "UsageMessage",
+    "UsageRetention",
     "UsageUserDay",
     "User",
     "WriteKey",

@@ -26,6 +26,12 @@ class Source(models.Model):
 
 
 class UsageEvent(models.Model):
+    """One track/page/screen call as received. On PostgreSQL the table is partitioned by month of ``occurred_at``
+    (``accounts.usage.partitions``): its primary key there is ``(id, occurred_at)``, ids still come from one
+    sequence, and a month's raw events are dropped whole once older than ``USAGE_RAW_RETENTION_MONTHS``. Which
+    ``(source, messageId)`` pairs were stored is kept by ``UsageMessage``, since a partitioned table can only
+    enforce uniqueness within a month."""
+
     id = models.BigAutoField(primary_key=True)
     # No single-column indexes: (source, message_id) and (account, occurred_at) below cover both keys, and every
     # index costs the hot ingestion path a write per event.
@@ -44,13 +50,38 @@ class UsageEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "message_id"], name="usage_event_message_once_per_source"),
             models.CheckConstraint(condition=~Q(message_id=""), name="usage_event_message_id_not_blank"),
         ]
         indexes = [models.Index(fields=["account", "occurred_at"])]
 
     def __str__(self) -> str:
         return f"{self.event} by {self.user_id or 'anonymous'} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class UsageMessage(models.Model):
+    """A ``(source, messageId)`` ingestion stored: a re-sent call is recognised here and stored once. It names its
+    event (``event_id``, ``occurred_at``: the event's partition) and is forgotten with the raw events of its
+    month, by ``received_at``, once older than the retention."""
+
+    pk = models.CompositePrimaryKey("source", "message_id")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+", db_index=False)
+    message_id = models.CharField(max_length=200)
+    event_id = models.BigIntegerField()
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.source_id}/{self.message_id}"
+
+
+class UsageRetention(models.Model):
+    """One row: raw usage events before ``raw_from`` were dropped by the retention (PostgreSQL). The rollups of
+    those days are final; rebuilding rollups from raw events starts at ``raw_from`` and keeps what lies before."""
+
+    raw_from = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"raw usage events from {self.raw_from:%Y-%m-%d}" if self.raw_from else "raw usage events: all kept"
 
 
 class WriteKey(models.Model):

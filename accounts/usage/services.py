@@ -25,10 +25,13 @@ from ..models import (
     AccountUserUsage,
     ChangedAccount,
     Feature,
+    Source,
     UsageDay,
     UsageEvent,
     UsageFeatureDay,
     UsageInbox,
+    UsageMessage,
+    UsageRetention,
     UsageUserDay,
 )
 
@@ -177,6 +180,19 @@ def usage_rollups_fold(*, limit: int = FOLD_BATCH, wait: bool = False) -> int:
     return moved
 
 
+def usage_messages_remember(*, source: Source) -> int:
+    """Record in the ledger the messageIds of ``source``'s events written without ingestion (the demo's ``COPY``),
+    so that a re-send of one is a duplicate as for any ingested call. One ``INSERT ... SELECT``; returns the rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(UsageMessage)} (source_id, message_id, event_id, occurred_at, received_at)"  # noqa: S608
+            f" SELECT source_id, message_id, id, occurred_at, received_at FROM {_table(UsageEvent)}"
+            " WHERE source_id = %s ON CONFLICT (source_id, message_id) DO NOTHING",
+            [source.pk],
+        )
+        return cursor.rowcount
+
+
 def usage_rollups_fold_all() -> int:
     """Drain the queue (the nightly job closes the day with it); returns the events folded."""
     total = 0
@@ -191,6 +207,11 @@ def usage_rollups_rebuild(*, account_ids: Iterable[int] | None = None) -> Rebuil
     ``INSERT ... SELECT ... GROUP BY`` per rollup, after creating the catalog feature of every event name seen
     (first seen at its earliest ``occurred_at``). For after the demo load or a bulk import.
 
+    Where the retention dropped raw history (``UsageRetention.raw_from``), only the days from then on are rebuilt:
+    the daily rollups before it stay as they are, and each all-time rollup row adds their counts to the raw
+    events' and keeps its first and last use when these lie before it (else the start or end of the day, from
+    the daily rollups).
+
     On PostgreSQL the raw events are locked in SHARE mode for the transaction: ingestion waits rather than fold
     an event into rollups the rebuild is replacing (SQLite serialises writers anyway).
     """
@@ -201,7 +222,10 @@ def usage_rollups_rebuild(*, account_ids: Iterable[int] | None = None) -> Rebuil
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {_table(UsageEvent)} IN SHARE MODE")
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FOLD_LOCK])
+    raw_from = UsageRetention.objects.filter(pk=1).values_list("raw_from", flat=True).first()
     raw = UsageEvent.objects.all() if ids is None else UsageEvent.objects.filter(account_id__in=ids)
+    if raw_from:
+        raw = raw.filter(occurred_at__gte=raw_from)
     (UsageInbox.objects.all() if ids is None else UsageInbox.objects.filter(account_id__in=ids)).delete()
     catalog_before = Feature.objects.count()
     _features_insert_select(source=_table(UsageEvent), account_ids=ids)
@@ -209,13 +233,66 @@ def usage_rollups_rebuild(*, account_ids: Iterable[int] | None = None) -> Rebuil
     rows = {}
     for rollup in ROLLUPS:
         scope = rollup.model.objects.all() if ids is None else rollup.model.objects.filter(account_id__in=ids)
+        if raw_from and "day" in rollup.keys:
+            scope = scope.filter(day__gte=utc_date(raw_from))
+        kept = _before_horizon_keep(rollup=rollup, scope=scope, raw_from=raw_from) if raw_from else None
         scope.delete()
-        rows[rollup.model.__name__] = _rollup_insert_select(rollup=rollup, source=_table(UsageEvent), account_ids=ids)
+        rows[rollup.model.__name__] = _rollup_insert_select(
+            rollup=rollup, source=_table(UsageEvent), account_ids=ids, since=raw_from
+        )
+        if kept:
+            _before_horizon_add(rollup=rollup, kept=kept, account_ids=ids, raw_from=raw_from)
     if ids is None:
         # Fresh planner statistics for the tables just refilled, once committed (the raw events stay unlocked
         # meanwhile): until autovacuum gets to them, queries over the rollups are planned for empty tables.
         transaction.on_commit(lambda: statistics_refresh(tables_of=[Feature, *(rollup.model for rollup in ROLLUPS)]))
     return RebuildSummary(events=raw.count(), features_created=features_created, rows=rows)
+
+
+# The daily rollup each all-time rollup is the sum of, over the same keys.
+_DAILY_OF = {AccountFeatureUsage: UsageFeatureDay, AccountUserUsage: UsageUserDay}
+KEPT_TABLE = "usage_rebuild_kept"
+
+
+def _before_horizon_keep(*, rollup: Rollup, scope: models.QuerySet, raw_from: dt.datetime) -> str | None:
+    """For an all-time rollup: copy the first and last use of its rows in ``scope`` that lie before ``raw_from``
+    into a scratch table (dropped at commit) and return its name; other rollups keep nothing."""
+    if not rollup.first:
+        return None
+    columns = [rollup.model._meta.get_field(name).attname for name in (*rollup.keys, rollup.first, rollup.last)]
+    query, params = scope.filter(**{f"{rollup.first}__lt": raw_from}).values_list(*columns).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {KEPT_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {KEPT_TABLE} ON COMMIT DROP AS {query}", params)
+    return KEPT_TABLE
+
+
+def _before_horizon_add(*, rollup: Rollup, kept: str, account_ids: Sequence[int] | None, raw_from: dt.datetime) -> None:
+    """Add to the all-time rollup what the daily rollups hold before ``raw_from``: their events, and the first and
+    last use kept in ``kept`` (or where none was kept, the start of the first such day and the end of the last, UTC)."""
+    daily = _DAILY_OF[rollup.model]
+    keys = [_column(rollup.model, name) for name in rollup.keys]
+    first, last = _column(rollup.model, rollup.first), _column(rollup.model, rollup.last)
+    day, events = _column(daily, "day"), _column(daily, "events")
+    join = " AND ".join(f"k.{key} = d.{key}" for key in keys)
+    conditions, params = [f"d.{day} < %s"], [utc_date(raw_from)]
+    if account_ids is not None:
+        conditions.append(f"d.{_column(daily, 'account')} IN ({', '.join(['%s'] * len(account_ids))})")
+        params += list(account_ids)
+    first_day = f"(MIN(d.{day})::timestamp AT TIME ZONE 'UTC')"
+    last_day = f"((MAX(d.{day}) + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 microsecond')"
+    group_by = ", ".join(f"d.{key}" for key in keys)
+    columns = ", ".join([*keys, _column(rollup.model, "events"), first, last])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(rollup.model)} ({columns})"  # noqa: S608
+            f" SELECT {group_by}, SUM(d.{events}), COALESCE(MIN(k.{first}), {first_day}),"
+            f" COALESCE(MAX(k.{last}) FILTER (WHERE k.{last} < %s), {last_day})"
+            f" FROM {_table(daily)} d LEFT JOIN {kept} k ON {join} WHERE {' AND '.join(conditions)}"
+            f" GROUP BY {group_by} ORDER BY {group_by}"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(_updates(rollup))}",
+            [raw_from, *params],
+        )
 
 
 def statistics_refresh(*, tables_of: Iterable[type[models.Model]]) -> None:
@@ -273,11 +350,17 @@ def _rollup_upsert(*, rollup: Rollup, rows: Sequence[tuple]) -> None:
 
 
 def _rollup_insert_select(
-    *, rollup: Rollup, source: str, account_ids: Sequence[int] | None, additive: bool = False
+    *,
+    rollup: Rollup,
+    source: str,
+    account_ids: Sequence[int] | None,
+    additive: bool = False,
+    since: dt.datetime | None = None,
 ) -> int:
     """``INSERT INTO rollup SELECT keys, COUNT(*)[, MIN(occurred_at), MAX(occurred_at)] FROM source GROUP BY
-    keys`` (``source``: the raw events, or queued events with the same columns); ``additive`` adds into existing
-    rows (``ON CONFLICT DO UPDATE``) instead of expecting none. Returns the rows written."""
+    keys`` (``source``: the raw events, or queued events with the same columns; only those from ``since`` when
+    given); ``additive`` adds into existing rows (``ON CONFLICT DO UPDATE``) instead of expecting none. Returns
+    the rows written."""
     occurred_at = f"e.{_column(UsageEvent, 'occurred_at')}"
     user_id = f"e.{_column(UsageEvent, 'user_id')}"
     selected = {
@@ -293,6 +376,9 @@ def _rollup_insert_select(
     if "feature" in rollup.keys:
         relation += f" JOIN {_table(Feature)} f ON f.{_column(Feature, 'name')} = e.{_column(UsageEvent, 'event')}"
     conditions, params = _account_filter(account_ids)
+    if since:
+        conditions.append(f"{occurred_at} >= %s")
+        params.append(since)
     if "user_id" in rollup.keys:
         conditions.append(f"{user_id} <> ''")
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""

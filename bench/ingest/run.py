@@ -5,7 +5,8 @@
 5% of the events sent are re-sends of events already sent (duplicates) and 1% are malformed. The run prints
 events/s, p50/p95 batch latency, stored / duplicate / rejected counts (stored must equal sent − duplicates −
 malformed), the time to fold the queued events into the rollups, and, as the baseline in the same run, a raw
-``COPY`` of the same rows into a scratch table then ``INSERT ... ON CONFLICT DO NOTHING`` into the same table.
+``COPY`` of the same rows into a scratch table then ``INSERT ... ON CONFLICT DO NOTHING`` into the same tables
+(the ledger of stored messageIds, then the events).
 """
 
 import argparse
@@ -80,20 +81,21 @@ def _client(port: int, key: str, bodies: list[bytes], queue) -> None:
 
 
 def _baseline(rows: list[tuple]) -> float:
-    """The same rows with a raw COPY into a scratch table, then INSERT ... ON CONFLICT DO NOTHING (COPY itself has
-    no ON CONFLICT) into the same, emptied, events table."""
+    """The same rows with a raw COPY into a scratch table, then (COPY itself has no ON CONFLICT) their messageIds
+    claimed in the same, emptied, ledger with ``INSERT ... ON CONFLICT DO NOTHING`` and the claimed rows inserted
+    into the same, emptied, events table: exactly once, as the partitioned table needs it."""
     import io
 
     from django.db import connection, transaction
 
-    from accounts.models import UsageEvent
+    from accounts.models import UsageEvent, UsageMessage
 
-    table = UsageEvent._meta.db_table
+    table, ledger = UsageEvent._meta.db_table, UsageMessage._meta.db_table
     buffer = io.StringIO()
     for row in rows:
         buffer.write("\t".join(str(value) for value in row) + "\n")
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {table}")
+        cursor.execute(f"TRUNCATE {table}, {ledger}")
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -107,9 +109,15 @@ def _baseline(rows: list[tuple]) -> float:
             buffer,
         )
         cursor.execute(
-            f"INSERT INTO {table} (source_id, account_id, user_id, event, occurred_at, received_at, properties,"
-            " message_id, timestamp_clamped) SELECT source_id, account_id, user_id, event, occurred_at, received_at,"
-            " properties, message_id, timestamp_clamped FROM bench_copy ON CONFLICT (source_id, message_id) DO NOTHING"
+            f"WITH claimed AS (INSERT INTO {ledger} (source_id, message_id, event_id, occurred_at, received_at)"
+            f" SELECT source_id, message_id, nextval(pg_get_serial_sequence('{table}', 'id')), occurred_at,"
+            " received_at FROM bench_copy ON CONFLICT (source_id, message_id) DO NOTHING"
+            " RETURNING source_id, message_id, event_id)"
+            f" INSERT INTO {table} (id, source_id, account_id, user_id, event, occurred_at, received_at, properties,"
+            " message_id, timestamp_clamped) SELECT c.event_id, b.source_id, b.account_id, b.user_id, b.event,"
+            " b.occurred_at, b.received_at, b.properties, b.message_id, b.timestamp_clamped"
+            " FROM claimed c JOIN (SELECT DISTINCT ON (source_id, message_id) * FROM bench_copy) b"
+            " USING (source_id, message_id)"
         )
     return time.perf_counter() - started
 

@@ -13,6 +13,14 @@ before the night (health trends read it). Then:
    every 0.1 s, of the proportional set size of the worker's processes;
 3. the baseline, in the same run: a bare SQL aggregate of the 30-day usage metrics over the raw events.
 Prints accounts/s, peak memory, and the ratio of the night to the baseline.
+
+    .venv/bin/python bench/recompute/run.py --history 5,10,20 [--database csm_bench_history]
+
+A night whose cost does not grow with history: the book is built with 5M events over 90 days (10,000 accounts,
+about 55,000 events a day), and its history then grows to each level (millions of raw events) by copying its 90
+days of traffic further back in time (raw events, their messageIds, the daily rollups; the all-time rollups'
+first use moves back), the partitions of those months created first. At each level the next day's events arrive
+and the night runs as above. Prints a table: the night's time per level and its ratio to the first level's.
 """
 
 import argparse
@@ -38,15 +46,17 @@ REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own: the bench purg
 NIGHT_TIMEOUT = 30 * 60
 
 
-def _build(accounts: int, days: int) -> None:
+def _build(accounts: int, days: int, events_per_user_day: float = EVENTS_PER_USER_DAY) -> None:
     from django.core.management import call_command
 
     from accounts.models import Account, UsageEvent
+    from accounts.usage.partitions import usage_partitions_ensure
 
     call_command("migrate", "--no-input", verbosity=0)
     if Account.objects.count() >= accounts:
         print(f"reusing the book: {Account.objects.count():,} accounts, {UsageEvent.objects.count():,} events")
         return
+    usage_partitions_ensure(first=AS_OF - dt.timedelta(days=days), last=AS_OF + dt.timedelta(days=31))
     started = time.perf_counter()
     call_command(
         "load_demo",
@@ -58,7 +68,7 @@ def _build(accounts: int, days: int) -> None:
         "--as-of",
         AS_OF.isoformat(),
         "--events-per-user-day",
-        EVENTS_PER_USER_DAY,
+        events_per_user_day,
     )
     print(f"built the book in {time.perf_counter() - started:.0f}s: {UsageEvent.objects.count():,} events")
 
@@ -230,14 +240,108 @@ def _history(night: dt.date) -> None:
         print(f"setup: the night of {month_ago} (30 days before): {time.perf_counter() - started:.1f}s")
 
 
+def _history_extend(*, to_events: int, days: int) -> None:
+    """Copy the book's first ``days`` days of traffic back by ``days``, again and again, until the raw events
+    number at least ``to_events``: raw events and their messageIds, and the daily rollups; the all-time rollups'
+    first use moves back with them (set-based SQL; the partitions of the new months are created first)."""
+    from django.db import connection, transaction
+
+    from accounts.models import UsageDay, UsageEvent, UsageFeatureDay, UsageMessage, UsageUserDay
+    from accounts.usage.partitions import usage_partitions_ensure
+    from accounts.usage.services import statistics_refresh
+
+    table = UsageEvent._meta.db_table
+    columns = (
+        "source_id, account_id, user_id, event, occurred_at, received_at, properties, message_id, timestamp_clamped"
+    )
+    rollups = {
+        UsageDay: "account_id, day, events",
+        UsageUserDay: "account_id, user_id, day, events",
+        UsageFeatureDay: "account_id, feature_id, day, events",
+    }
+    while (count := UsageEvent.objects.count()) < to_events:
+        earliest = UsageEvent.objects.order_by("occurred_at").values_list("occurred_at", flat=True).first()
+        block_start = dt.datetime.combine(earliest.date(), dt.time.min, tzinfo=dt.UTC)
+        block_end, shift = block_start + dt.timedelta(days=days), dt.timedelta(days=days)
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            usage_partitions_ensure(first=(block_start - shift).date(), last=block_start.date())
+            last_id = UsageEvent.objects.order_by("-id").values_list("id", flat=True).first()
+            copied = columns.replace("occurred_at, received_at", "occurred_at - %s, received_at - %s").replace(
+                "message_id", "message_id || %s"
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {copied} FROM {table}"  # noqa: S608 (names)
+                " WHERE occurred_at >= %s AND occurred_at < %s",
+                [shift, shift, f"-h{block_start:%Y%m%d}", block_start, block_end],
+            )
+            cursor.execute(
+                f"INSERT INTO {UsageMessage._meta.db_table} (source_id, message_id, event_id, occurred_at, received_at)"  # noqa: S608
+                f" SELECT source_id, message_id, id, occurred_at, received_at FROM {table} WHERE id > %s",
+                [last_id],
+            )
+            for model, fields in rollups.items():
+                shifted = fields.replace("day", "day - %s")
+                cursor.execute(
+                    f"INSERT INTO {model._meta.db_table} ({fields}) SELECT {shifted} FROM {model._meta.db_table}"  # noqa: S608
+                    " WHERE day >= %s AND day < %s",
+                    [days, block_start.date(), block_end.date()],
+                )
+            for table_name, first in (
+                ("accounts_accountfeatureusage", "first_used_at"),
+                ("accounts_accountuserusage", "first_seen_at"),
+            ):
+                cursor.execute(f"UPDATE {table_name} SET {first} = {first} - %s, events = events * 2", [shift])  # noqa: S608
+        print(
+            f"history: {count:,} → {UsageEvent.objects.count():,} events (copied {block_start:%Y-%m-%d}.. back by"
+            f" {days} days) in {time.perf_counter() - started:.0f}s"
+        )
+    statistics_refresh(tables_of=[UsageEvent, UsageMessage, *rollups])
+
+
+def _history_table(levels: list[int], days: int, workers: int) -> None:
+    """The night at each level of history (millions of raw events), the same new day's events each time."""
+    from accounts.models import UsageEvent
+    from health.models import RecomputeRun
+
+    rows = []
+    for level in levels:
+        _history_extend(to_events=level * 1_000_000, days=days)
+        last = RecomputeRun.objects.filter(as_of__gt=AS_OF).order_by("-as_of").values_list("as_of", flat=True).first()
+        night = (last or AS_OF) + dt.timedelta(days=1)
+        _history(night)
+        arrived, _ = _new_day_arrives(night)
+        seconds, peak_mib, _ = _night(night, workers)
+        rows.append((level, UsageEvent.objects.count(), arrived, seconds, peak_mib))
+    print(f"{'history':>9} {'raw events':>12} {'new events':>11} {'night':>8} {'peak MiB':>9} {'ratio':>6}")
+    for level, events, arrived, seconds, peak_mib in rows:
+        ratio = seconds / rows[0][3]
+        print(f"{level:>8}M {events:>12,} {arrived:>11,} {seconds:>7.1f}s {peak_mib:>9,.0f} {ratio:>6.2f}")
+    print(f"ratio of the night at {rows[-1][0]}M to {rows[0][0]}M events of history: {rows[-1][3] / rows[0][3]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--database", default="csm_bench")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2: this machine's cores)")
+    parser.add_argument(
+        "--history", help="levels of raw history in millions of events, e.g. 5,10,20: the night at each (docstring)"
+    )
     args = parser.parse_args()
 
+    if args.history:
+        levels = sorted(int(level) for level in args.history.split(","))
+        database = args.database if args.database != "csm_bench" else "csm_bench_history"
+        database_ensure(database)
+        # Every raw event kept: the history copied back in time reaches past the default retention.
+        django_setup(database, REDIS_URL=REDIS_URL, USAGE_RAW_RETENTION_MONTHS="0")
+        # EVENTS_PER_USER_DAY makes 20M events of 10,000 accounts over 90 days: scaled to the first level.
+        scale = levels[0] / 20 * (90 / args.days) * (10_000 / args.accounts)
+        _build(args.accounts, args.days, events_per_user_day=EVENTS_PER_USER_DAY * scale)
+        _history_table(levels, args.days, args.workers)
+        return
     database_ensure(args.database)
     django_setup(args.database, REDIS_URL=REDIS_URL)
     _build(args.accounts, args.days)

@@ -276,6 +276,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 
 # Tracking API: requests per second per write key (0 turns the limit off).
 INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=1000)
+# Raw usage events are kept this many months (PostgreSQL drops older months whole, once their rollups are final;
+# the rollups keep all history). 0 keeps every raw event.
+USAGE_RAW_RETENTION_MONTHS = env.int("USAGE_RAW_RETENTION_MONTHS", default=13)
 
 # Links in emails (the morning digest) point here; mail goes to the console unless SMTP is configured.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
