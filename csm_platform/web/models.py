@@ -177,3 +177,29 @@ class AccountRow(models.Model):
 
     def __str__(self) -> str:
         return f"Row of {self.account_id} ({self.as_of})"
+
+
+class ContractRow(models.Model):
+    """The renewals page's figures of a contract for the latest night (``as_of``): its ACV at the night's exchange
+    rates and its expected renewal value ACV × (1 − p) with its account's churn probability that night, computed as
+    the page computes them live (``selectors.renewals.contract_figures``), so the page sorts, pages and totals in SQL.
+    Built after each night for the contracts the page can list (not cancelled, ending in the night's quarter or
+    later) and for the accounts the intra-day refresh finds changed (``services.contract_rows_refresh``). The inputs
+    are kept beside the figures: a row whose inputs are no longer its contract's and its account's is out of date,
+    and the page then reads live."""
+
+    contract = models.OneToOneField(Contract, primary_key=True, on_delete=models.CASCADE, related_name="list_row")
+    as_of = models.DateField(help_text=_("The night the row is for."))
+    recurring_tcv = models.DecimalField(**MONEY)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    currency = models.CharField(max_length=3)
+    churn_probability = models.FloatField(null=True)
+    acv = models.DecimalField(
+        **MONEY, null=True, help_text=_("In the reporting currency at the night's rate; empty: no rate (N/A).")
+    )
+    expected = models.DecimalField(**MONEY, null=True, help_text=_("ACV × (1 − p); empty: N/A."))
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Row of contract {self.contract_id} ({self.as_of})"

@@ -8,11 +8,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, Contract
+from accounts.selectors import RateBook
+from health.models import AccountSnapshot
 
-from .models import AccountRow, LeadershipNight, RenewalForecast, RenewalForecastChange, SavedView
+from .models import AccountRow, ContractRow, LeadershipNight, RenewalForecast, RenewalForecastChange, SavedView
 from .selectors.leadership import leadership_night, night_to_json
 from .selectors.portfolio import ROW_FIELDS, annotated, latest_snapshot_date
+from .selectors.renewals import ROW_INPUTS, contract_figures, quarter_start
 
 
 def saved_view_save(*, user_id: int, page: str, name: str, querystring: str) -> SavedView:
@@ -89,13 +92,68 @@ def account_rows_refresh(*, account_ids: Iterable[int] | None = None, today: dt.
     return len(rows)
 
 
+def contract_rows_refresh(*, account_ids: Iterable[int] | None = None) -> int:
+    """Build (upsert) the renewals rows of the contracts (of the accounts; all by default) the renewals page can list
+    on the latest night — not cancelled, ending in its quarter or later — with their inputs, their ACV at the night's
+    rates and their expected value with the account's churn probability that night (``selectors.renewals
+    .contract_figures``, as the page computes them live). Four queries and the writes; returns rows written. A full
+    build also deletes the rows of earlier nights."""
+    as_of = latest_snapshot_date()
+    if as_of is None:
+        return 0
+    contracts = Contract.objects.exclude(status=Contract.Status.CANCELLED).filter(end_date__gte=quarter_start(as_of))
+    snapshots = AccountSnapshot.objects.filter(as_of=as_of)
+    if account_ids is not None:
+        account_ids = list(account_ids)
+        contracts, snapshots = (
+            contracts.filter(account_id__in=account_ids),
+            snapshots.filter(account_id__in=account_ids),
+        )
+    inputs = list(contracts.order_by().values("pk", "account_id", *ROW_INPUTS))
+    probability = dict(snapshots.values_list("account_id", "churn_probability"))
+    rates = RateBook({c["currency"] for c in inputs}, until=as_of)
+    rows = []
+    for c in inputs:
+        p = probability.get(c["account_id"])
+        acv, expected = contract_figures(
+            **{f: c[f] for f in ROW_INPUTS}, churn_probability=p, rates=rates, rates_on=as_of
+        )
+        rows.append(
+            ContractRow(
+                contract_id=c["pk"],
+                as_of=as_of,
+                churn_probability=p,
+                acv=acv,
+                expected=expected,
+                **{f: c[f] for f in ROW_INPUTS},
+            )
+        )
+    with transaction.atomic():
+        ContractRow.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["contract"],
+            update_fields=["as_of", "churn_probability", "acv", "expected", "refreshed_at", *ROW_INPUTS],
+            batch_size=1000,
+        )
+        if account_ids is None:
+            ContractRow.objects.exclude(as_of=as_of).delete()
+    return len(rows)
+
+
 def pages_after_recompute(as_of: dt.date) -> dict:
     """The pages' step after each finished night (``health.pipeline.register_after_recompute``): the leadership
-    figures of that night and every account's portfolio row."""
+    figures of that night, every account's portfolio row and the renewals rows of the contracts."""
     leadership_night_write(as_of=as_of)
-    return {"leadership_nights": 1, "account_rows": account_rows_refresh()}
+    return {
+        "leadership_nights": 1,
+        "account_rows": account_rows_refresh(),
+        "contract_rows": contract_rows_refresh(),
+    }
 
 
 def pages_after_refresh(account_ids: list[int]) -> None:
-    """The pages' step after the intra-day refresh re-scores changed accounts: their portfolio rows."""
+    """The pages' step after the intra-day refresh re-scores changed accounts: their portfolio rows and their
+    contracts' renewals rows."""
     account_rows_refresh(account_ids=account_ids)
+    contract_rows_refresh(account_ids=account_ids)

@@ -11,11 +11,12 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_tables2.data import TableQuerysetData
 
 from . import formatting as fmt
 from .exports import csv_money, csv_number, csv_percent
 from .selectors.portfolio import account_clv, acv_na_reason, receipt_inputs
-from .selectors.renewals import RenewalState
+from .selectors.renewals import DEFAULT_ORDER, RenewalState
 
 NUMERIC = {"th": {"class": "num"}, "td": {"class": "num"}}
 
@@ -30,13 +31,44 @@ def _nulls_last(*fields: str):
     return order
 
 
+def _in_list_order(*fields: str):
+    """A table ``order_<column>`` method for the queryset of ``QuerysetRecords``: by ``fields`` as django-tables2
+    sorts a list of the same records (missing values first going up, last going down; ties in the default order)."""
+
+    def order(self, queryset, is_descending):
+        expressions = [F(f).desc(nulls_last=True) if is_descending else F(f).asc(nulls_first=True) for f in fields]
+        return queryset.order_by(*expressions, *DEFAULT_ORDER), True
+
+    return order
+
+
+class QuerysetRecords(TableQuerysetData):
+    """A queryset as table data whose records are made from its objects by ``record``, a page at a time: the table
+    sorts it in SQL with its ``order_<column>`` methods, and its length is ``count``, known already (no COUNT)."""
+
+    def __init__(self, queryset, *, count: int, record):
+        super().__init__(queryset)
+        self.count, self.record = count, record
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return [self.record(item) for item in self.data[key]]
+        return self.record(self.data[key])
+
+    def __iter__(self):
+        return (self.record(item) for item in self.data.iterator(chunk_size=2000))
+
+
 def _full_name(user) -> str:
     return str(user) if user else "—"
 
 
 def _currency(verbose_name) -> tables.Column:
     """Export only: the reporting currency's code, beside a money column."""
-    return tables.Column(verbose_name=verbose_name, accessor="pk", empty_values=(), visible=False)
+    return tables.Column(verbose_name=verbose_name, accessor="pk", empty_values=(), visible=False, orderable=False)
 
 
 def _reporting_currency(self) -> str:
@@ -205,7 +237,8 @@ class PortfolioTable(BaseTable):
 
 
 class RenewalTable(BaseTable):
-    """Rows of ``selectors.renewals.renewal_rows`` (a list: sorted in Python, missing values grouped)."""
+    """Rows of ``selectors.renewals``: a list read live (sorted in Python, missing values first going up), or the
+    night's stored rows as ``QuerysetRecords`` (sorted in SQL by the ``order_*`` methods, in the same order)."""
 
     account = tables.Column(
         verbose_name=_("Account"),
@@ -220,8 +253,18 @@ class RenewalTable(BaseTable):
             "th": {"title": _("Open: ends today or later, no successor; renewed: a successor exists; churned: ended")}
         },
     )
-    owner = tables.Column(verbose_name=_("CSM"), accessor="account__owner", default="—")
-    account_executive = tables.Column(verbose_name=_("AE"), accessor="account__account_executive", default="—")
+    owner = tables.Column(
+        verbose_name=_("CSM"),
+        accessor="account__owner",
+        order_by=("account__owner__first_name", "account__owner__last_name"),
+        default="—",
+    )
+    account_executive = tables.Column(
+        verbose_name=_("AE"),
+        accessor="account__account_executive",
+        order_by=("account__account_executive__first_name", "account__account_executive__last_name"),
+        default="—",
+    )
     acv = tables.Column(
         verbose_name=_("ACV"),
         empty_values=(),
@@ -244,7 +287,12 @@ class RenewalTable(BaseTable):
     acv_na = tables.Column(verbose_name=_("ACV N/A because"), accessor="acv_na_reason", visible=False)
     amount = tables.Column(verbose_name=_("Forecast amount"), accessor="contract__forecast__amount", visible=False)
     note = tables.Column(verbose_name=_("Forecast note"), accessor="contract__forecast__note", visible=False)
-    set_by = tables.Column(verbose_name=_("Forecast set by"), accessor="contract__forecast__set_by", visible=False)
+    set_by = tables.Column(
+        verbose_name=_("Forecast set by"),
+        accessor="contract__forecast__set_by",
+        order_by=("contract__forecast__set_by__first_name", "contract__forecast__set_by__last_name"),
+        visible=False,
+    )
     set_at = tables.Column(verbose_name=_("Forecast set at"), accessor="contract__forecast__set_at", visible=False)
     acv_currency = _currency(_("ACV currency"))
     expected_currency = _currency(_("Expected renewal currency"))
@@ -252,6 +300,28 @@ class RenewalTable(BaseTable):
     next_step = tables.Column(
         verbose_name=_("Next step"), accessor="contract__forecast__next_step", default="—", orderable=False
     )
+
+    # The stored rows' queryset (a Contract queryset with the row annotations), sorted as the list would be.
+    order_account = _in_list_order("account__name")
+    order_contract = _in_list_order("external_id")
+    order_end_date = _in_list_order("end_date")
+    order_state = _in_list_order("state")
+    order_owner = _in_list_order("account__owner__first_name", "account__owner__last_name")
+    order_account_executive = _in_list_order(
+        "account__account_executive__first_name", "account__account_executive__last_name"
+    )
+    order_acv = _in_list_order("acv")
+    order_health = _in_list_order("health")
+    order_churn_risk = _in_list_order("churn_probability")
+    order_expected = _in_list_order("expected")
+    order_category = _in_list_order("category")
+    order_band = _in_list_order("band")
+    order_risk_band = _in_list_order("risk_band")
+    order_acv_na = _in_list_order("acv_na_currency")  # the reason is "" or names the currency lacking a rate
+    order_amount = _in_list_order("forecast__amount")
+    order_note = _in_list_order("forecast__note")
+    order_set_by = _in_list_order("forecast__set_by__first_name", "forecast__set_by__last_name")
+    order_set_at = _in_list_order("forecast__set_at")
 
     class Meta(BaseTable.Meta):
         empty_text = _("No contract ends in this period.")

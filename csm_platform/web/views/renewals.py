@@ -22,16 +22,16 @@ from ..filters import RenewalFilterSet, quarter_choices
 from ..forms import ForecastForm
 from ..models import SavedView
 from ..selectors.renewals import (
+    Renewals,
     RenewalState,
     forecast_history,
     forecast_row,
     quarter_attainment,
-    renewal_list,
-    renewal_rows,
-    renewal_totals,
+    renewals_read,
+    row_from_rows,
 )
 from ..services import renewal_forecast_set
-from ..tables import RenewalTable
+from ..tables import QuerysetRecords, RenewalTable
 from .dates import page_dates
 from .lists import ListPage, landing_scope
 
@@ -63,11 +63,25 @@ def quarter_links(query, *, today) -> list[dict]:
     return links
 
 
-def _filtered_rows(request):
+def _filtered(request):
+    """The filterset and the renewals it selects (``selectors.renewals.renewals_read``: from the night's stored rows
+    when they are current for every contract selected, else read live)."""
     as_of, today = page_dates(request)
-    contracts = renewal_list(user=request.user, as_of=as_of, today=today)
-    filterset = RENEWALS.filter(request, contracts)
-    return filterset, renewal_rows(contracts=filterset.qs, as_of=as_of, today=today), as_of, today
+    filterset = RENEWALS.filter(request, Contract.objects.none())
+    filterset.is_valid()  # the filters of a valid field apply, as for ``filterset.qs``
+    renewals = renewals_read(user=request.user, as_of=as_of, today=today, narrow=filterset.filter_queryset)
+    return filterset, renewals, as_of, today
+
+
+def _table_data(renewals: Renewals, as_of):
+    """The table's records: every row read live, or the stored rows' queryset, sorted and sliced in SQL."""
+    if renewals.rows is not None:
+        return renewals.rows
+    return QuerysetRecords(
+        renewals.contracts,
+        count=renewals.totals.contracts,
+        record=lambda contract: row_from_rows(contract, as_of=as_of),
+    )
 
 
 @login_required
@@ -75,14 +89,14 @@ def _filtered_rows(request):
 def renewal_list_page(request):
     if not request.GET:
         return redirect(f"{reverse('web:renewals')}?{urlencode(landing_filters(request.user))}")
-    filterset, rows, as_of, today = _filtered_rows(request)
-    totals = renewal_totals(rows)
+    filterset, renewals, as_of, today = _filtered(request)
+    totals = renewals.totals
     quarter = filterset.form.cleaned_data.get("quarter") if filterset.form.is_valid() else ""
     return RENEWALS.render(
         request,
         {
             "filterset": filterset,
-            "table": RENEWALS.table(request, rows),
+            "table": RENEWALS.table(request, _table_data(renewals, as_of)),
             "totals": totals,
             "attainment": quarter_attainment(quarter=quarter, totals=totals) if quarter else None,
             "quarters": quarter_links(request.GET, today=today),
@@ -96,8 +110,8 @@ def renewal_list_page(request):
 @require_GET
 def renewal_export(request):
     """Exactly the filtered renewals (all pages), in the page's sort order, as CSV."""
-    _filterset, rows, _as_of, today = _filtered_rows(request)
-    table = RenewalTable(rows, order_by=request.GET.get("sort"), request=request)
+    _filterset, renewals, as_of, today = _filtered(request)
+    table = RenewalTable(_table_data(renewals, as_of), order_by=request.GET.get("sort"), request=request)
     return table_csv_response(table, name="renewals", today=today)
 
 
