@@ -66,7 +66,7 @@ def _build(accounts: int, days: int) -> None:
     from django.db import connection
 
     from accounts.models import Account
-    from csm_platform.web.models import AccountRow, LeadershipNight
+    from csm_platform.web.models import AccountRow, ContractRow, LeadershipNight
     from csm_platform.web.services import pages_after_recompute
     from health.models import AccountSnapshot
 
@@ -75,11 +75,15 @@ def _build(accounts: int, days: int) -> None:
         print(f"reusing the book: {Account.objects.count():,} accounts scored on {AS_OF}")
         today = dt.datetime.now(tz=dt.UTC).date()
         if not (
-            LeadershipNight.objects.filter(as_of=AS_OF).exists() and AccountRow.objects.filter(built_on=today).exists()
+            LeadershipNight.objects.filter(as_of=AS_OF).exists()
+            and AccountRow.objects.filter(built_on=today).exists()
+            and ContractRow.objects.filter(as_of=AS_OF).exists()
         ):
             started = time.perf_counter()
             pages_after_recompute(AS_OF)  # what the night's last step stores for the pages, for today
             print(f"stored the pages' night in {time.perf_counter() - started:.0f}s")
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # the new rows' planner statistics
         return
     started = time.perf_counter()
     call_command("load_demo", "--reset", "--accounts", accounts, "--days", days, "--as-of", AS_OF.isoformat())
