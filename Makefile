@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml uv.lock
 install: $(BIN)/.installed
 	$(BIN)/python manage.py catalogs compile
 
-run: install
+run: install site/index.html
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo --if-empty
 	# Six months of nightly history (weekly, then daily for the last five weeks); dates already done are skipped.
@@ -43,3 +43,8 @@ lint: install
 # The documentation site (docs/ → site/); strict: any warning, such as a broken link, fails the build.
 docs: install
 	$(BIN)/mkdocs build --strict --site-dir site
+
+# What `make run` serves at /docs/ (the figures' "How is this computed?" links): built again, in a few seconds, only
+# when docs/, docs_theme/ or mkdocs.yml changed since.
+site/index.html: $(BIN)/.installed mkdocs.yml $(shell find docs docs_theme -type f)
+	$(BIN)/mkdocs build --quiet --site-dir site

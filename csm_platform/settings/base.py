@@ -280,6 +280,12 @@ INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=1
 # the rollups keep all history). 0 keeps every raw event.
 USAGE_RAW_RETENTION_MONTHS = env.int("USAGE_RAW_RETENTION_MONTHS", default=13)
 
+# The documentation (docs/, built into DOCS_ROOT by `make docs` and `make run`), served to signed-in users at
+# /docs/. Each figure's "How is this computed?" link points into DOCS_URL: /docs/ by default, or the address of
+# docs hosted elsewhere (the same build: pages end in .html). Always ends with a slash.
+DOCS_URL = env.str("DOCS_URL", default="/docs/").rstrip("/") + "/"
+DOCS_ROOT = Path(env.str("DOCS_ROOT", default=str(BASE_DIR / "site")))
+
 # Links in emails (the morning digest) point here; mail goes to the console unless SMTP is configured.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

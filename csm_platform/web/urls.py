@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, leadership, portfolio, preferences, renewals, saved_views, status
+from .views import account, docs, leadership, portfolio, preferences, renewals, saved_views, status
 
 app_name = "web"
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("leadership/", leadership.dashboard, name="leadership"),
     path("status/", status.system_status, name="status"),
     path("preferences/", preferences.preferences, name="preferences"),
+    path("docs/", docs.documentation, name="docs"),
+    path("docs/<path:path>", docs.documentation, name="docs_file"),
 ]

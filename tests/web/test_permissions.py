@@ -25,8 +25,10 @@ ASSIGNERS = {"mallory": 302, "ada": 302, "alice": 403, "bob": 403, "andy": 403, 
 
 
 @pytest.fixture
-def world(alice, bob, mallory, andy, edna, ada, churn_model):
+def world(alice, bob, mallory, andy, edna, ada, churn_model, settings, tmp_path):
     (account,) = book(n=1, owner=alice, ae=andy)
+    settings.DOCS_ROOT = tmp_path  # a built documentation site
+    (tmp_path / "index.html").write_text("<h1>Docs</h1>")
     view = SavedView.objects.create(user=alice, name="Mine", querystring="band=red")
     activity = ActivityFactory(account=account, author=alice)
     contact = ContactFactory(account=account, name="Pat Sponsor")
@@ -55,6 +57,8 @@ def cases(world) -> list[Case]:
         Case("web:forecast", kwargs={"contract_id": contract}),
         Case("web:timeline", kwargs={"pk": account}, query="kind=change&q=a"),
         Case("web:preferences"),
+        Case("web:docs"),
+        Case("web:docs_file", kwargs={"path": "index.html"}),
         Case("web:activity_edit", kwargs=activity, expected=AUTHOR),
         Case("web:contact_edit", kwargs={"pk": account, "contact_id": world["contact"].pk}, expected=CONTACT_EDITORS),
         Case(
