@@ -185,6 +185,20 @@ def health_change(change: float | None, days: int) -> SafeString:
     return format_html('<span class="trend trend-{}" title="{}">{} {}</span>', kind, title, arrow, signed(change))
 
 
+def health_now(
+    health: float | None, band: str | None, at: dt.datetime | None, *, night: tuple[float | None, str | None]
+) -> SafeString:
+    """ " · now 68 · 10:42" after the night's score when the account was re-scored since with another score or band
+    (its current figures); nothing otherwise."""
+    if at is None or (health, band) == night:
+        return SafeString("")
+    time = f"{timezone.localtime(at):%H:%M}"
+    title = _("Re-scored at %(time)s after today's changes; the night's score stays the record") % {"time": time}
+    return format_html(
+        ' <span class="now" title="{}">{} {} · {}</span>', title, _("now"), health_badge(health, band), time
+    )
+
+
 def risk_badge(probability: float | None, band: str | None) -> SafeString:
     if _missing(probability):
         return format_html('<span class="band band-na">{}</span>', na())

@@ -175,7 +175,15 @@ class PortfolioTable(BaseTable):
 
     def render_health(self, record):
         return format_html(
-            "{} {}", fmt.health_badge(record.health, record.band), fmt.health_change(record.health_change_30, 30)
+            "{} {}{}",
+            fmt.health_badge(record.health, record.band),
+            fmt.health_change(record.health_change_30, 30),
+            fmt.health_now(
+                getattr(record, "current_health", None),
+                getattr(record, "current_band", None),
+                getattr(record, "current_at", None),
+                night=(record.health, record.band),
+            ),
         )
 
     def value_health(self, record):

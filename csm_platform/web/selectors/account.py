@@ -29,7 +29,7 @@ from accounts.selectors import (
 from accounts.usage.selectors import usage_by_feature, usage_daily
 from csm_platform.dates import add_months
 from health.measures import REGISTRY
-from health.models import AccountSnapshot
+from health.models import AccountCurrent, AccountSnapshot
 from health.selectors import measure_label, what_moved
 
 from .. import formatting as fmt
@@ -408,12 +408,25 @@ FEATURE_DAYS = 30
 SEAT_MONTHS = 12
 
 
+def account_current(*, account_id: int, snapshot: AccountSnapshot | None) -> AccountCurrent | None:
+    """The account's figures re-scored during a day after its data changed, when they are for a later day than the
+    night shown (the latest) and were computed after it: the page shows them as the current value, labelled with
+    their time. None otherwise."""
+    current = AccountCurrent.objects.filter(account_id=account_id).first()
+    if current is None or (
+        snapshot is not None and (current.as_of <= snapshot.as_of or current.computed_at <= snapshot.computed_at)
+    ):
+        return None
+    return current
+
+
 @dataclass(frozen=True)
 class Account360:
     account: Account
     as_of: dt.date | None  # the night shown (None before the first night)
     today: dt.date
     snapshot: AccountSnapshot | None
+    current: AccountCurrent | None  # re-scored today after a change (shown with the latest night only)
     acv_na_reason: str  # why the snapshot's ACV is N/A, else ""
     clv: Decimal | None  # remaining CLV from the snapshot's ACV and churn probability
     group: GroupArr
@@ -436,11 +449,13 @@ class Account360:
         )
 
 
-def account_360(*, user, pk: int, as_of: dt.date | None, today: dt.date) -> Account360:
+def account_360(*, user, pk: int, as_of: dt.date | None, today: dt.date, latest: bool = True) -> Account360:
     """Everything the account page shows for ``as_of`` (usage, contracts and contacts read on today before the
-    first night), for an account ``user`` may read (``Account.DoesNotExist`` otherwise)."""
+    first night), for an account ``user`` may read (``Account.DoesNotExist`` otherwise); ``latest``: ``as_of`` is
+    the latest night (not one picked in the past), so today's re-scored figures are shown too."""
     account = account_get(user=user, pk=pk, as_of=as_of, today=today)
     snapshot = account_snapshot(account_id=pk, as_of=as_of)
+    current = account_current(account_id=pk, snapshot=snapshot) if latest else None
     day = as_of or today
     contracts, acv_over_time = account_contracts(account_id=pk, as_of=day)
     users = monthly_active_users(account_id=pk, start=add_months(day.replace(day=1), -(SEAT_MONTHS - 1)), end=day)
@@ -452,6 +467,7 @@ def account_360(*, user, pk: int, as_of: dt.date | None, today: dt.date) -> Acco
         as_of=as_of,
         today=today,
         snapshot=snapshot,
+        current=current,
         acv_na_reason=acv_na_reason(account),
         clv=account_clv(account),
         group=group_arr(account=account, as_of=as_of),

@@ -16,7 +16,20 @@ import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FilteredRelation,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Activity
@@ -148,6 +161,18 @@ def portfolio_list(
     if trend_days == (30,) and as_of is not None and rows_built_for(as_of=as_of, today=today):
         return with_rows(accounts)
     return annotated(accounts, as_of=as_of, today=today, trend_days=trend_days)
+
+
+def with_current(accounts: QuerySet, *, as_of: dt.date | None) -> QuerySet:
+    """The accounts annotated with their current figures (``current_health``, ``current_band``, ``current_at``) when
+    these were re-scored for a later day than the night ``as_of`` (docs/concepts/point-in-time.md, "Current figures
+    during the day"); else None. One join in the same query."""
+    later = Q(current__as_of__gt=as_of) if as_of else Q(current__isnull=False)
+    return accounts.annotate(
+        current_health=Case(When(later, then=F("current__health"))),
+        current_band=Case(When(later, then=F("current__band"))),
+        current_at=Case(When(later, then=F("current__computed_at"))),
+    )
 
 
 def at_risk() -> Q:

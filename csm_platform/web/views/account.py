@@ -28,7 +28,7 @@ from .. import charts
 from ..forms import ActivityForm, AssignForm, ContactForm
 from ..selectors.account import account_360
 from ..selectors.timeline import KINDS, account_timeline
-from .dates import page_dates
+from .dates import latest_night_shown, page_dates
 from .portfolio import ASSIGNERS
 
 
@@ -43,7 +43,8 @@ def _editable(request, pk: int) -> Account:
 def _account_page(request, pk: int, *, status: int = 200, **forms):
     as_of, today = page_dates(request)
     try:
-        page = account_360(user=request.user, pk=pk, as_of=as_of, today=today)
+        latest = latest_night_shown(request, as_of)
+        page = account_360(user=request.user, pk=pk, as_of=as_of, today=today, latest=latest)
     except Account.DoesNotExist as missing:
         raise Http404(_("No such account.")) from missing
     can_edit = Account.objects.editable_by(request.user).filter(pk=pk).exists()

@@ -22,9 +22,15 @@ from ..exports import table_csv_response
 from ..filters import PortfolioFilterSet
 from ..forms import BulkAssignForm
 from ..models import SavedView
-from ..selectors.portfolio import RENEWAL_HORIZON_DAYS, PortfolioFigures, portfolio_figures, portfolio_list
+from ..selectors.portfolio import (
+    RENEWAL_HORIZON_DAYS,
+    PortfolioFigures,
+    portfolio_figures,
+    portfolio_list,
+    with_current,
+)
 from ..tables import PortfolioTable
-from .dates import page_dates
+from .dates import latest_night_shown, page_dates
 from .lists import ListPage, landing_scope
 
 PORTFOLIO = ListPage(
@@ -85,7 +91,9 @@ def portfolio(request):
     accounts = filterset.qs
     mine = filterset.form.is_valid() and list(filterset.form.cleaned_data.get("owner") or ()) == [request.user]
     can_assign = has_any_role(request.user, ASSIGNERS)
-    table = PORTFOLIO.table(request, accounts, exclude=() if can_assign else ("select",))
+    # Today's re-scored health beside the night's, on the latest night only (a past night is shown as it was).
+    rows = with_current(accounts, as_of=as_of) if latest_night_shown(request, as_of) else accounts
+    table = PORTFOLIO.table(request, rows, exclude=() if can_assign else ("select",))
     figures = portfolio_figures(accounts=accounts, as_of=as_of, today=today)
     return PORTFOLIO.render(
         request,
