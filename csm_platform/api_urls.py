@@ -22,7 +22,12 @@ urlpatterns = [
     path("", include((router.urls, "api"))),  # names like "api:account-list"
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its page script as a file (docs/?script=): no inline script (Content-Security-Policy).
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Our page (templates/api/docs.html) adds the page's language and the accessibility fixes of api_docs.css/js.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/docs.html"),
+        name="api-docs",
+    ),
     path("token/", TokenView.as_view(), name="api-token"),
     # Last, and only for paths ending in a slash, so that a missing slash is still redirected first.
     re_path(r"^(?P<path>.*/)$", not_found),
