@@ -198,6 +198,9 @@ class DataQualityProblemAdmin(admin.ModelAdmin):
     """Open problems: what the latest night could not compute for an account, and how to fix it."""
 
     list_display = ["account_link", "as_of", "problem", "fix"]
+    # The row's own link on its date: on the account column it would wrap the account's link (a link in a link, which
+    # the browser splits into an empty link and the account's).
+    list_display_links = ["as_of"]
     search_fields = ["account__name", "account__external_id"]
     list_select_related = ["account"]
 

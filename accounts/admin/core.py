@@ -50,6 +50,17 @@ def _contract_acv_display(contract: Contract) -> str | None:
     return _money(acv, contract.currency)
 
 
+class BlankValueListFilter(admin.AllValuesFieldListFilter):
+    """A text field's values, the blank one shown as the admin's empty value ("-"): Django lists it as a link with
+    no text, which a screen reader cannot name (axe: link-name)."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if str(choice["display"]) == "" or str(choice["display"]).startswith(" ("):  # " (3)" with facet counts
+                choice["display"] = f"{self.empty_value_display}{choice['display']}"
+            yield choice
+
+
 class MarksAccountChanged(admin.ModelAdmin):
     """Saving or deleting a row here (or in an inline) puts its account in the set the intra-day refresh drains."""
 
@@ -237,8 +248,8 @@ class AccountAdmin(MarksAccountChanged):
     list_filter = (
         "segment",
         "status",
-        "industry",
-        "region",
+        ("industry", BlankValueListFilter),
+        ("region", BlankValueListFilter),
         ("owner", admin.RelatedOnlyFieldListFilter),
     )
     list_select_related = ("owner", "account_executive")

@@ -219,5 +219,12 @@ class FeatureAdmin(admin.ModelAdmin):
     fields = ("name", "label", "is_key", "ignored", "first_seen_at")
     readonly_fields = ("name", "first_seen_at")
 
+    def get_changelist_formset(self, request, **kwargs):
+        """Each editable cell's input named by its column (the list's header does not label it: axe "label")."""
+        formset = super().get_changelist_formset(request, **kwargs)
+        for field in formset.form.base_fields.values():
+            field.widget.attrs["aria-label"] = field.label
+        return formset
+
     def has_add_permission(self, request):
         return False
