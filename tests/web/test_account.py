@@ -161,10 +161,11 @@ def test_readers_see_no_form(client, bob, account):
     assert "Log activity" not in response.content.decode()
 
 
-# Session, user, latest date, account row, snapshot, current figures, contracts (rates: none, one currency), monthly users, group ARR,
-# what moved ×2, health history, daily events, daily users, features, contacts, sponsor touches, sponsor fields,
-# editable (roles, exists), forecast-editable (roles), reassign (roles), nav roles, the form's contact choices, and the
-# timeline: activities and audit entries (the account's and its contracts') each read once, counted only past a page.
+# Session, user, latest date, account row, snapshot, current figures, contracts (rates: none, one currency), monthly
+# users, group ARR, what moved ×2, health history, daily events, daily users, features, contacts, sponsor touches,
+# sponsor fields, editable (roles, exists), forecast-editable (roles), reassign (roles), nav roles, the form's contact
+# choices, and the timeline: activities and audit entries (the account's and its contracts') each read once, counted
+# only past a page.
 ACCOUNT_QUERIES = 25
 
 
