@@ -14,13 +14,15 @@ before the night (health trends read it). Then:
 3. the baseline, in the same run: a bare SQL aggregate of the 30-day usage metrics over the raw events.
 Prints accounts/s, peak memory, and the ratio of the night to the baseline.
 
-    .venv/bin/python bench/recompute/run.py --history 5,10,20 [--database csm_bench_history]
+    .venv/bin/python bench/recompute/run.py --history 12,25,50 [--database csm_bench_history]
 
-A night whose cost does not grow with history: the book is built with 5M events over 90 days (10,000 accounts,
-about 55,000 events a day), and its history then grows to each level (millions of raw events) by copying its 90
-days of traffic further back in time (raw events, their messageIds, the daily rollups; the all-time rollups'
-first use moves back), the partitions of those months created first. At each level the next day's events arrive
-and the night runs as above. Prints a table: the night's time per level and its ratio to the first level's.
+A night whose cost does not grow with history: the book is built once (10,000 accounts over 90 days at a usage
+rate scaled down from the first level: 12.6M events, about 140,000 a day, for a first level of 12), then its
+history grows to each level (millions of raw events) by copying its last 90 days of traffic further back in time,
+again and again (raw events, their messageIds, the daily rollups; the all-time rollups' first use moves back), the
+partitions of those months created first. A level below the book's size measures the book as it is. At each
+level the next day's events arrive and the night runs as above. Prints a table after each level: the night's time
+and its ratio to the first level's.
 """
 
 import argparse
@@ -44,6 +46,7 @@ EVENTS_PER_USER_DAY = 0.575  # the demo's usage rate scaled so that 10,000 accou
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own: the bench purges its queue
 NIGHT_TIMEOUT = 30 * 60
+DUMMY_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
 
 
 def _build(accounts: int, days: int, events_per_user_day: float = EVENTS_PER_USER_DAY) -> None:
@@ -241,9 +244,10 @@ def _history(night: dt.date) -> None:
 
 
 def _history_extend(*, to_events: int, days: int) -> None:
-    """Copy the book's first ``days`` days of traffic back by ``days``, again and again, until the raw events
-    number at least ``to_events``: raw events and their messageIds, and the daily rollups; the all-time rollups'
-    first use moves back with them (set-based SQL; the partitions of the new months are created first)."""
+    """Copy the book's last ``days`` days of traffic (up to ``AS_OF``) back by ``days``, then by twice that, and so
+    on, until the raw events number at least ``to_events``: raw events and their messageIds, and the daily rollups
+    (added to any of the same key); the all-time rollups' first use moves back with them. Set-based SQL; the
+    partitions of the new months are created first. Copies already made (a reused database) are skipped."""
     from django.db import connection, transaction
 
     from accounts.models import UsageDay, UsageEvent, UsageFeatureDay, UsageMessage, UsageUserDay
@@ -255,17 +259,22 @@ def _history_extend(*, to_events: int, days: int) -> None:
         "source_id, account_id, user_id, event, occurred_at, received_at, properties, message_id, timestamp_clamped"
     )
     rollups = {
-        UsageDay: "account_id, day, events",
-        UsageUserDay: "account_id, user_id, day, events",
-        UsageFeatureDay: "account_id, feature_id, day, events",
+        UsageDay: ("account_id, day", "events"),
+        UsageUserDay: ("account_id, user_id, day", "events"),
+        UsageFeatureDay: ("account_id, feature_id, day", "events"),
     }
+    block_start = dt.datetime.combine(AS_OF - dt.timedelta(days=days - 1), dt.time.min, tzinfo=dt.UTC)
+    block_end = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    copy = 0
     while (count := UsageEvent.objects.count()) < to_events:
-        earliest = UsageEvent.objects.order_by("occurred_at").values_list("occurred_at", flat=True).first()
-        block_start = dt.datetime.combine(earliest.date(), dt.time.min, tzinfo=dt.UTC)
-        block_end, shift = block_start + dt.timedelta(days=days), dt.timedelta(days=days)
+        copy += 1
+        shift, suffix = dt.timedelta(days=days * copy), f"-h{copy}"
+        target = UsageEvent.objects.filter(occurred_at__gte=block_start - shift, occurred_at__lt=block_end - shift)
+        if target.filter(message_id__endswith=suffix).exists():
+            continue
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            usage_partitions_ensure(first=(block_start - shift).date(), last=block_start.date())
+            usage_partitions_ensure(first=(block_start - shift).date(), last=(block_end - shift).date())
             last_id = UsageEvent.objects.order_by("-id").values_list("id", flat=True).first()
             copied = columns.replace("occurred_at, received_at", "occurred_at - %s, received_at - %s").replace(
                 "message_id", "message_id || %s"
@@ -273,28 +282,32 @@ def _history_extend(*, to_events: int, days: int) -> None:
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {copied} FROM {table}"  # noqa: S608 (names)
                 " WHERE occurred_at >= %s AND occurred_at < %s",
-                [shift, shift, f"-h{block_start:%Y%m%d}", block_start, block_end],
+                [shift, shift, suffix, block_start, block_end],
             )
             cursor.execute(
                 f"INSERT INTO {UsageMessage._meta.db_table} (source_id, message_id, event_id, occurred_at, received_at)"  # noqa: S608
                 f" SELECT source_id, message_id, id, occurred_at, received_at FROM {table} WHERE id > %s",
                 [last_id],
             )
-            for model, fields in rollups.items():
-                shifted = fields.replace("day", "day - %s")
+            for model, (keys, events) in rollups.items():
+                name = model._meta.db_table
                 cursor.execute(
-                    f"INSERT INTO {model._meta.db_table} ({fields}) SELECT {shifted} FROM {model._meta.db_table}"  # noqa: S608
-                    " WHERE day >= %s AND day < %s",
-                    [days, block_start.date(), block_end.date()],
+                    f"INSERT INTO {name} ({keys}, {events})"  # noqa: S608 (names)
+                    f" SELECT {keys.replace('day', 'day - %s')}, {events} FROM {name} WHERE day >= %s AND day < %s"
+                    f" ON CONFLICT ({keys}) DO UPDATE SET {events} = {name}.{events} + EXCLUDED.{events}",
+                    [days * copy, block_start.date(), block_end.date()],
                 )
             for table_name, first in (
                 ("accounts_accountfeatureusage", "first_used_at"),
                 ("accounts_accountuserusage", "first_seen_at"),
             ):
-                cursor.execute(f"UPDATE {table_name} SET {first} = {first} - %s, events = events * 2", [shift])  # noqa: S608
+                cursor.execute(
+                    f"UPDATE {table_name} SET {first} = LEAST({first}, %s), events = events * 2",  # noqa: S608
+                    [block_start - shift],
+                )
         print(
-            f"history: {count:,} → {UsageEvent.objects.count():,} events (copied {block_start:%Y-%m-%d}.. back by"
-            f" {days} days) in {time.perf_counter() - started:.0f}s"
+            f"history: {count:,} → {UsageEvent.objects.count():,} events (the {days} days to {AS_OF} copied back by"
+            f" {days * copy} days) in {time.perf_counter() - started:.0f}s"
         )
     statistics_refresh(tables_of=[UsageEvent, UsageMessage, *rollups])
 
@@ -305,6 +318,7 @@ def _history_table(levels: list[int], days: int, workers: int) -> None:
     from health.models import RecomputeRun
 
     rows = []
+    header = f"{'history':>9} {'raw events':>12} {'new events':>11} {'night':>8} {'peak MiB':>9} {'ratio':>6}"
     for level in levels:
         _history_extend(to_events=level * 1_000_000, days=days)
         last = RecomputeRun.objects.filter(as_of__gt=AS_OF).order_by("-as_of").values_list("as_of", flat=True).first()
@@ -313,11 +327,11 @@ def _history_table(levels: list[int], days: int, workers: int) -> None:
         arrived, _ = _new_day_arrives(night)
         seconds, peak_mib, _ = _night(night, workers)
         rows.append((level, UsageEvent.objects.count(), arrived, seconds, peak_mib))
-    print(f"{'history':>9} {'raw events':>12} {'new events':>11} {'night':>8} {'peak MiB':>9} {'ratio':>6}")
-    for level, events, arrived, seconds, peak_mib in rows:
-        ratio = seconds / rows[0][3]
-        print(f"{level:>8}M {events:>12,} {arrived:>11,} {seconds:>7.1f}s {peak_mib:>9,.0f} {ratio:>6.2f}")
-    print(f"ratio of the night at {rows[-1][0]}M to {rows[0][0]}M events of history: {rows[-1][3] / rows[0][3]:.2f}")
+        print(header)  # after each level: a run cut short still shows what it measured
+        for level_, events, arrived_, seconds_, peak in rows:
+            ratio = seconds_ / rows[0][3]
+            print(f"{level_:>8}M {events:>12,} {arrived_:>11,} {seconds_:>7.1f}s {peak:>9,.0f} {ratio:>6.2f}")
+    print(f"ratio of the night at {rows[-1][1]:,} to {rows[0][1]:,} raw events: {rows[-1][3] / rows[0][3]:.2f}")
 
 
 def main() -> None:
@@ -336,14 +350,19 @@ def main() -> None:
         database = args.database if args.database != "csm_bench" else "csm_bench_history"
         database_ensure(database)
         # Every raw event kept: the history copied back in time reaches past the default retention.
-        django_setup(database, REDIS_URL=REDIS_URL, USAGE_RAW_RETENTION_MONTHS="0")
+        django_setup(
+            database,
+            REDIS_URL=REDIS_URL,
+            USAGE_RAW_RETENTION_MONTHS="0",
+            EMAIL_BACKEND=DUMMY_EMAIL,  # playbook mails
+        )
         # EVENTS_PER_USER_DAY makes 20M events of 10,000 accounts over 90 days: scaled to the first level.
         scale = levels[0] / 20 * (90 / args.days) * (10_000 / args.accounts)
         _build(args.accounts, args.days, events_per_user_day=EVENTS_PER_USER_DAY * scale)
         _history_table(levels, args.days, args.workers)
         return
     database_ensure(args.database)
-    django_setup(args.database, REDIS_URL=REDIS_URL)
+    django_setup(args.database, REDIS_URL=REDIS_URL, EMAIL_BACKEND=DUMMY_EMAIL)
     _build(args.accounts, args.days)
 
     from accounts.models import Account, UsageEvent
