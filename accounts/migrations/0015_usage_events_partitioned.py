@@ -2,7 +2,7 @@
 
 On PostgreSQL the table is rebuilt as ``PARTITION BY RANGE (occurred_at)``: one partition per UTC month from the
 earliest event's month to two months ahead, plus a default partition; every event is copied (about a minute per
-10 million events; docs/operations.md, "Upgrading to partitioned usage events"). Its primary key becomes
+3 million events on 2 cores; docs/operations.md, "Upgrading to partitioned usage events"). Its primary key becomes
 ``(id, occurred_at)``; ids keep coming from one sequence. Uniqueness of ``(source, messageId)`` moves to
 ``UsageMessage``, filled from the stored events. SQLite keeps its plain table.
 """

@@ -36,7 +36,8 @@ def _fill(events: int) -> None:
             " properties, message_id, timestamp_clamped)"
             " SELECT (%s::bigint[])[1 + n %% 2], (%s::bigint[])[1 + n %% 200], 'u' || (n %% 5000),"
             " 'event_' || (n %% 40),"
-            " now() - (n %% 47304000) * interval '1 second', now(), '{}'::jsonb, 'm-' || n, false"
+            " now() - (n %% 547) * interval '1 day' - (n %% 86400) * interval '1 second', now(), '{}'::jsonb,"
+            " 'm-' || n, false"
             " FROM generate_series(1, %s) AS n",
             [sources, accounts, events],
         )
@@ -70,6 +71,8 @@ def main() -> None:
     from accounts.models import UsageMessage
     from accounts.usage.partitions import partition_months, partitioned
 
+    # The audit log first: every migrate brings the role groups in step, and their changes are logged.
+    call_command("migrate", "auditlog", "--no-input", verbosity=0)
     call_command("migrate", "accounts", "0014", "--no-input", verbosity=0)
     started = time.perf_counter()
     _fill(args.events)
