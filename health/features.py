@@ -17,7 +17,7 @@ import pandas as pd
 from accounts import selectors as account_selectors
 from accounts.models import Account
 
-from .selectors import HealthResult, ScorecardDefinition, health_for_accounts
+from .selectors import HealthResult, ScorecardDefinition, health_for_accounts, health_for_dates, scorecard_definitions
 
 FeatureFunction = Callable[[dt.date, list[int]], pd.Series]
 EXTRA_FEATURES: dict[str, FeatureFunction] = {}
@@ -107,9 +107,25 @@ def training_rows(*, as_of: dt.date) -> tuple[pd.DataFrame, pd.Series, pd.Series
     decisions = renewal_decisions(as_of=as_of)
     if decisions.empty:
         return pd.DataFrame(), pd.Series(dtype=int), pd.Series(dtype="datetime64[ns]")
+    groups = [(features_on, group) for features_on, group in decisions.groupby("features_on", sort=True)]
+    # Health on every features date and 30 days before it, read in one pass (hundreds of dates, few accounts each).
+    definitions = scorecard_definitions()
+    wanted: dict[dt.date, set[int]] = {}
+    for features_on, group in groups:
+        for day in (features_on, features_on - dt.timedelta(days=30)):
+            wanted.setdefault(day, set()).update(group["account_id"])
+    health = health_for_dates(wanted, definitions=definitions)
     parts = []
-    for features_on, group in decisions.groupby("features_on", sort=True):
-        features = churn_features(as_of=features_on, account_ids=group["account_id"].tolist())
+    for features_on, group in groups:
+        ids = group["account_id"].tolist()
+        before = health.get(features_on - dt.timedelta(days=30), {})
+        features = churn_features(
+            as_of=features_on,
+            account_ids=ids,
+            definitions=definitions,
+            health_now=health.get(features_on, {}),
+            health_before={a: before[a].health if a in before else None for a in ids},
+        )
         features = features.loc[group["account_id"]].reset_index(drop=True)
         features.index = pd.MultiIndex.from_arrays([group["account_id"], group["decided_on"]])
         parts.append(features)

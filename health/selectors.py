@@ -2,7 +2,7 @@
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -89,27 +89,50 @@ def health_for_accounts(
 ) -> dict[int, HealthResult]:
     """``health(a, as_of)`` with its receipt for every account, each scored by its segment's scorecard (else the
     default). Set-based: each measure's input is read once for all the accounts."""
+    return health_for_dates({as_of: account_ids}, definitions=definitions).get(as_of, {})
+
+
+def health_for_dates(
+    accounts_by_date: Mapping[dt.date, Iterable[int]], *, definitions: dict[str, ScorecardDefinition] | None = None
+) -> dict[dt.date, dict[int, HealthResult]]:
+    """``health_for_accounts`` on several dates at once (the churn model's training rows: a few accounts on each
+    of hundreds of past dates): each date's measure inputs are read set-based, then every (date, account) row is
+    scored in one pass per scorecard. Returns ``{as_of: {account_id: HealthResult}}``."""
     definitions = scorecard_definitions() if definitions is None else definitions
-    segments = dict(Account.objects.filter(pk__in=list(account_ids)).values_list("pk", "segment"))
-    ids = sorted(segments)
-    if not ids or not definitions:
+    wanted = {as_of: sorted(set(ids)) for as_of, ids in accounts_by_date.items()}
+    segments = dict(
+        Account.objects.filter(pk__in={a for ids in wanted.values() for a in ids}).values_list("pk", "segment")
+    )
+    if not segments or not definitions:
         return {}
     keys = sorted({spec.key for definition in definitions.values() for spec in definition.measures})
-    inputs = measure_inputs(keys=keys, as_of=as_of, account_ids=ids)
-    x = pd.DataFrame({key: inputs[key]["x"] for key in keys}, index=pd.Index(ids, name="account_id"))
+    frames, explained = [], {key: {} for key in keys}
+    for as_of, ids in sorted(wanted.items()):
+        ids = [a for a in ids if a in segments]
+        if not ids:
+            continue
+        inputs = measure_inputs(keys=keys, as_of=as_of, account_ids=ids)
+        index = pd.MultiIndex.from_product([[as_of], ids], names=["as_of", "account_id"])
+        frames.append(pd.DataFrame({key: inputs[key]["x"].reindex(ids).to_numpy() for key in keys}, index=index))
+        for key in keys:
+            for account_id, row in inputs[key].drop(columns="x").to_dict("index").items():
+                explained[key][as_of, account_id] = row
+    if not frames:
+        return {}
+    x = pd.concat(frames)
 
-    explained = {key: inputs[key].drop(columns="x").to_dict("index") for key in keys}
-    by_segment: dict[str, list[int]] = {}
-    for account_id in ids:
-        by_segment.setdefault(segments[account_id], []).append(account_id)
+    by_segment: dict[str, list[tuple[dt.date, int]]] = {}
+    for row in x.index:
+        by_segment.setdefault(segments[row[1]], []).append(row)
 
-    results: dict[int, HealthResult] = {}
+    results: dict[dt.date, dict[int, HealthResult]] = {}
     for segment, members in by_segment.items():
         definition = definitions.get(segment) or definitions.get("")
         if definition is None:
             continue
         specs = list(definition.measures)
-        scores = measure_scores(x.loc[members], specs)
+        rows_x = x.loc[members]
+        scores = measure_scores(rows_x, specs)
         exact, contributions = health_scores(scores, specs)
         weights = normalized_weights(scores, specs)
         health = whole_scores(exact)
@@ -119,13 +142,13 @@ def health_for_accounts(
             scores.to_dict("records"),
             contributions.to_dict("records"),
             weights.to_dict("records"),
-            x.loc[members].to_dict("records"),
+            rows_x.to_dict("records"),
             health.tolist(),
             exact.tolist(),
             bands.tolist(),
             strict=True,
         )
-        for account_id, s, c, w, raw, score, exact_score, band in rows:
+        for (as_of, account_id), s, c, w, raw, score, exact_score, band in rows:
             receipt = [
                 {
                     "key": spec.key,
@@ -136,11 +159,11 @@ def health_for_accounts(
                     "contribution": _clean(c[spec.key]),
                     "bad": spec.bad,
                     "good": spec.good,
-                    "inputs": {name: _clean(value) for name, value in explained[spec.key][account_id].items()},
+                    "inputs": {name: _clean(value) for name, value in explained[spec.key][as_of, account_id].items()},
                 }
                 for spec in specs
             ]
-            results[account_id] = HealthResult(
+            results.setdefault(as_of, {})[account_id] = HealthResult(
                 account_id, score, band, definition.version_id, receipt, exact=_clean(exact_score)
             )
     return results

@@ -99,3 +99,18 @@ def test_training_and_scoring_rows_have_the_same_features_and_no_days_to_renewal
     assert list(training.columns) == list(scoring.columns)
     assert "days_to_renewal" not in scoring.columns
     assert "days_to_renewal" not in churn_model_train(as_of=AS_OF).card["features"]
+
+
+def test_training_rows_read_in_one_pass_equal_each_decision_computed_on_its_own(book):
+    """The training rows score every features date (and 30 days before it) in one pass: the same numbers as
+    ``churn_features`` computing each decision's health by itself."""
+    training, _, _ = training_rows(as_of=AS_OF)
+    decisions = renewal_decisions(as_of=AS_OF)
+
+    for row in decisions.itertuples():
+        alone = churn_features(as_of=row.features_on, account_ids=[row.account_id])
+        expected = alone.loc[row.account_id].rename(None)
+        actual = training.loc[(row.account_id, row.decided_on)].rename(None)
+        pd.testing.assert_series_equal(actual, expected, check_names=False)
+    assert training["health"].notna().any()
+    assert training["health_trend_30"].notna().any()
