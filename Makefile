@@ -8,6 +8,10 @@ PORT ?= 8000
 
 UV_VERSION := 0.13.9
 
+# Python caches the bytecode of what it imports (__pycache__, ignored by git): each later manage.py starts in seconds,
+# not after compiling Django, pandas and scikit-learn again. Some environments turn the cache off; not for ours.
+unexport PYTHONDONTWRITEBYTECODE
+
 # The exact versions of uv.lock (CI installs the same); after changing dependencies in pyproject.toml, run
 # `.venv/bin/uv lock` and commit uv.lock with it. uv lives in the venv beside what it installs (--inexact).
 $(BIN)/.installed: pyproject.toml uv.lock
@@ -26,9 +30,7 @@ run: install site/index.html
 	# Six months of nightly history (weekly, then daily for the last five weeks); dates already done are skipped.
 	# The nights fire the demo's playbooks: their e-mails about the past are not printed.
 	EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend \
-		$(BIN)/python manage.py recompute --backfill 182 --every 7 --missing-only
-	EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend \
-		$(BIN)/python manage.py recompute --backfill 35 --missing-only
+		$(BIN)/python manage.py recompute --backfill 182 --every 7 --daily 35 --missing-only
 	# The demo team's work on what the nights made (tasks done); idempotent, nothing to do without the demo.
 	$(BIN)/python manage.py load_demo --after-backfill
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

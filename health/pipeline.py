@@ -10,6 +10,7 @@ whose computation still raises is retried alone, recorded with its error, and th
 global step that fails marks the run failed with its error (never left "running").
 """
 
+import contextvars
 import datetime as dt
 import logging
 import time
@@ -37,6 +38,14 @@ REFRESH_BATCH = 200
 
 AFTER_RECOMPUTE: list[Callable[[dt.date], dict]] = []
 AFTER_REFRESH: list[Callable[[list[int]], None]] = []
+# True while a backfill runs a night that later nights of the same backfill follow: a hook whose result only the
+# latest night needs (the pages' rows) leaves that part to the backfill's last night.
+_LATER_NIGHTS_FOLLOW = contextvars.ContextVar("later_nights_follow", default=False)
+
+
+def later_nights_follow() -> bool:
+    """Whether the night being finished is a backfill's, with later nights of the same backfill still to run."""
+    return _LATER_NIGHTS_FOLLOW.get()
 
 
 def register_after_recompute(hook: Callable[[dt.date], dict]) -> None:
@@ -226,8 +235,17 @@ def recompute_run_finish(*, run_id: int) -> RecomputeRun:
     return run
 
 
-def recompute(*, as_of: dt.date, retrain: bool | None = None) -> RecomputeRun:
-    """The whole night in this process (``manage.py recompute``, tests, the demo backfill)."""
+def recompute(*, as_of: dt.date, retrain: bool | None = None, later_nights_follow: bool = False) -> RecomputeRun:
+    """The whole night in this process (``manage.py recompute``, tests, the demo backfill). A backfill says
+    ``later_nights_follow`` of every night but its last (``later_nights_follow()`` in the hooks)."""
+    token = _LATER_NIGHTS_FOLLOW.set(later_nights_follow)
+    try:
+        return _recompute(as_of=as_of, retrain=retrain)
+    finally:
+        _LATER_NIGHTS_FOLLOW.reset(token)
+
+
+def _recompute(*, as_of: dt.date, retrain: bool | None) -> RecomputeRun:
     run = recompute_run_prepare(as_of=as_of)
     recompute_run_global_steps(run_id=run.pk, retrain=retrain)
     started = time.perf_counter()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Account, Contract
 from accounts.selectors import RateBook
 from health.models import AccountSnapshot
+from health.pipeline import later_nights_follow
 
 from .models import AccountRow, ContractRow, LeadershipNight, RenewalForecast, RenewalForecastChange, SavedView
 from .selectors.leadership import leadership_night, night_to_json
@@ -143,8 +144,11 @@ def contract_rows_refresh(*, account_ids: Iterable[int] | None = None) -> int:
 
 def pages_after_recompute(as_of: dt.date) -> dict:
     """The pages' step after each finished night (``health.pipeline.register_after_recompute``): the leadership
-    figures of that night, every account's portfolio row and the renewals rows of the contracts."""
+    figures of that night, every account's portfolio row and the renewals rows of the contracts. The rows are the
+    latest night's: a backfill builds them after its last night only."""
     leadership_night_write(as_of=as_of)
+    if later_nights_follow():
+        return {"leadership_nights": 1}
     return {
         "leadership_nights": 1,
         "account_rows": account_rows_refresh(),

@@ -1,6 +1,7 @@
 """Health computed from the database on a hand-built account, snapshots, what moved, and the nightly run."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import Activity
 from accounts.usage.services import usage_rollups_rebuild
+from csm_platform.web.models import AccountRow
 from health.models import AccountSnapshot, RecomputeChunk, RecomputeRun, RevenueSnapshot, Scorecard
 from health.pipeline import recompute, recompute_chunk_process, recompute_run_prepare
 from health.selectors import health_for_accounts, what_moved
@@ -152,9 +154,26 @@ def test_a_rerun_resumes_only_unfinished_chunks(account):
         ["--as-of", "2026-01-01", "--backfill", "9000000"],
         ["--as-of", "yesterday"],
         ["--backfill", "-1"],
+        ["--backfill", "14", "--every", "7", "--daily", "-1"],
+        ["--as-of", "2026-01-01", "--daily", "9000000"],
     ],
 )
 def test_recompute_command_refuses_dates_it_cannot_compute(arguments):
     with pytest.raises(CommandError):
         call_command("recompute", *arguments)
     assert not RecomputeRun.objects.exists()
+
+
+def test_a_weekly_backfill_with_its_last_days_daily_runs_every_night_once_in_date_order(account):
+    out = io.StringIO()
+    call_command("recompute", "--as-of", "2026-03-31", "--backfill", "28", "--every", "7", "--daily", "8", stdout=out)
+
+    nights = [line.split(":")[0] for line in out.getvalue().splitlines()]
+    weekly = ["2026-03-03", "2026-03-10", "2026-03-17"]
+    daily = [f"2026-03-{day}" for day in range(23, 32)]  # 03-24 is also a weekly night: run once
+    assert nights == [*weekly, *daily]
+    assert RecomputeRun.objects.filter(status=RecomputeRun.Status.SUCCEEDED).count() == len(nights)
+    # The pages' rows are the latest night's: built once, after the backfill's last night.
+    runs = dict(RecomputeRun.objects.values_list("as_of", "counts"))
+    assert [str(day) for day, counts in sorted(runs.items()) if "account_rows" in counts] == ["2026-03-31"]
+    assert AccountRow.objects.get(account=account).as_of == dt.date(2026, 3, 31)
