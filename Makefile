@@ -35,8 +35,11 @@ run: install site/index.html
 	$(BIN)/python manage.py load_demo --after-backfill
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# One test process per core (pytest-xdist), each with its own test database and Redis database; worksteal hands
+# the long browser crawls' neighbours to whichever process is free.
+TEST_WORKERS ?= auto
 test: install
-	DJANGO_SETTINGS_MODULE=csm_platform.settings.test $(BIN)/python -m pytest
+	DJANGO_SETTINGS_MODULE=csm_platform.settings.test $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

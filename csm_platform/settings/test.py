@@ -6,6 +6,7 @@
 
 import os
 import socket
+from urllib.parse import urlsplit
 
 
 def _answers(host: str, port: int) -> bool:
@@ -20,6 +21,13 @@ if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/csm_platform"
 if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+
+# Under pytest -n (pytest-xdist) each worker process gets its own Redis database, as pytest-django gives it its own
+# test database (suffix _gw0, _gw1...): one worker's purge or queued tasks never reach another's.
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("REDIS_URL"):
+    _redis = urlsplit(os.environ["REDIS_URL"])
+    _db = (int(_redis.path.strip("/") or 0) - int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))) % 16
+    os.environ["REDIS_URL"] = _redis._replace(path=f"/{_db}").geturl()
 
 from .base import *  # noqa: E402, F403
 from .base import DATABASES, env  # noqa: E402
