@@ -1,7 +1,8 @@
 """The morning digest: each CSM's e-mail with their renewals within 30 days (with risk and ARR), accounts that
-turned red since the night before, tasks due today and overdue, each list ordered by ARR at risk (ACV × churn
-probability of the latest night), with links that open the pages (``SITE_URL``). Sent once a day: the day's
-``DigestRun`` row is claimed by inserting it."""
+turned red since the night before, tasks due today and overdue, each list ordered by expected loss (ACV × churn
+probability of the latest night; not the portfolio's ARR at risk, which counts the whole ACV of red or high-risk
+accounts), with links that open the pages (``SITE_URL``). Sent once a day: the day's ``DigestRun`` row is claimed
+by inserting it."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -44,12 +45,12 @@ class Digest:
         return bool(self.renewals or self.turned_red or self.due_today or self.overdue)
 
     def sort(self) -> None:
-        """Every list by ARR at risk, highest first (unknown last), then ACV, then name."""
+        """Every list by expected loss, highest first (unknown last), then ACV, then name."""
         for items in (self.renewals, self.turned_red, self.due_today, self.overdue):
             items.sort(
                 key=lambda item: (
-                    item["at_risk"] is None,
-                    -(item["at_risk"] or 0),
+                    item["expected_loss"] is None,
+                    -(item["expected_loss"] or 0),
                     -(item["acv"] or 0),
                     item.get("name") or item.get("title"),
                 )
@@ -58,26 +59,27 @@ class Digest:
 
 def _figures(*, as_of: dt.date, account_ids: list[int]) -> dict[int, dict]:
     """Each account's ACV, health, band and churn probability of the latest night on or before ``as_of``, and its
-    ARR at risk = ACV × churn probability (None when either is unknown)."""
+    expected loss = ACV × churn probability (None when either is unknown)."""
     night = AccountSnapshot.objects.filter(as_of__lte=as_of).aggregate(day=Max("as_of"))["day"]
     rows = AccountSnapshot.objects.filter(as_of=night, account_id__in=account_ids).values(
         "account_id", "acv", "health", "band", "churn_probability"
     )
     figures = {}
     for row in rows:
-        known = row["acv"] is not None and row["churn_probability"] is not None
-        at_risk = (row["acv"] * Decimal(str(row["churn_probability"]))).quantize(Decimal("0.01")) if known else None
+        expected_loss = None
+        if row["acv"] is not None and row["churn_probability"] is not None:
+            expected_loss = (row["acv"] * Decimal(str(row["churn_probability"]))).quantize(Decimal("0.01"))
         figures[row["account_id"]] = {
             "acv": row["acv"],
             "health": row["health"],
             "band": row["band"],
             "risk": row["churn_probability"],
-            "at_risk": at_risk,
+            "expected_loss": expected_loss,
         }
     return figures
 
 
-NO_FIGURES = {"acv": None, "health": None, "band": NA, "risk": None, "at_risk": None}
+NO_FIGURES = {"acv": None, "health": None, "band": NA, "risk": None, "expected_loss": None}
 
 
 def _turned_red(*, as_of: dt.date, account_ids: list[int]) -> set[int]:
@@ -139,7 +141,7 @@ def digests_build(*, as_of: dt.date) -> list[Digest]:
                 "due": task.due_date,
                 "days_overdue": (as_of - task.due_date).days,
                 "url": site_url(reverse("journeys:task_detail", args=[task.pk])),
-                **{key: figures.get(task.account_id, NO_FIGURES)[key] for key in ("acv", "at_risk")},
+                **{key: figures.get(task.account_id, NO_FIGURES)[key] for key in ("acv", "expected_loss")},
             }
         )
     ends = account_selectors.next_contract_ends(as_of=as_of, account_ids=list(accounts))

@@ -1,5 +1,5 @@
 """The morning digest: per CSM, renewals within 30 days with risk and ARR, accounts that turned red, tasks due
-today and overdue, each list by ARR at risk, with links; sent once a day at the configured hour."""
+today and overdue, each list by expected loss (ACV × churn risk), with links; sent once a day at the configured hour."""
 
 import datetime as dt
 import io
@@ -54,7 +54,7 @@ def test_each_csm_gets_their_digest_with_links(portfolio, alice):
     [message] = mail.outbox
     assert message.to == [alice.email]
     body = message.body
-    assert f"Turned Red Inc: health 30, ARR USD 0, at risk N/A: https://csm.example.com/accounts/{turned.pk}/" in body
+    assert f"Turned Red Inc: health 30, ARR USD 0, expected loss N/A: https://csm.example.com/accounts/{turned.pk}/" in body
     assert "Long Red Ltd" not in body
     assert f"Send the renewal quote (Renewing Co): https://csm.example.com/tasks/{task.pk}/" in body
     assert "Snoozed one" not in body
@@ -63,7 +63,7 @@ def test_each_csm_gets_their_digest_with_links(portfolio, alice):
     assert f'href="https://csm.example.com/tasks/{task.pk}/"' in html
 
 
-def test_lists_are_ordered_by_arr_at_risk_with_risk_and_arr(alice):
+def test_lists_are_ordered_by_expected_loss_with_risk_and_arr(alice):
     night = TODAY - dt.timedelta(days=1)
     for name, acv, risk in (("Small risky", "10000", 0.9), ("Big safe", "200000", 0.02), ("Big risky", "120000", 0.6)):
         account = AccountFactory(owner=alice, name=name)
@@ -73,7 +73,7 @@ def test_lists_are_ordered_by_arr_at_risk_with_risk_and_arr(alice):
         )
         TaskFactory(account=account, owner=alice, title=f"Late for {name}", due_date=TODAY - dt.timedelta(days=3))
     [digest] = digests_build(as_of=TODAY)
-    assert [(item["name"], item["at_risk"]) for item in digest.renewals] == [
+    assert [(item["name"], item["expected_loss"]) for item in digest.renewals] == [
         ("Big risky", Decimal("72000.00")),
         ("Small risky", Decimal("9000.00")),
         ("Big safe", Decimal("4000.00")),
@@ -85,7 +85,7 @@ def test_lists_are_ordered_by_arr_at_risk_with_risk_and_arr(alice):
     ]
     digest_send(as_of=TODAY)
     body = mail.outbox[0].body
-    assert "Big risky, 07/15/2024 (in 15 days): ARR USD 120,000, risk 60%, at risk USD 72,000" in body
+    assert "Big risky, 07/15/2024 (in 15 days): ARR USD 120,000, risk 60%, expected loss USD 72,000" in body
     assert "Late for Big risky (Big risky), 3 days overdue" in body
     assert body.index("Renewals within 30 days") < body.index("Overdue tasks")
 
