@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import IO, Any
 
+from auditlog.cid import get_cid
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.db.models.signals import pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -212,6 +219,7 @@ def import_apply(
         run.created, run.updated, run.unchanged = len(plan.creates), len(plan.updates), plan.unchanged
         run.changes = json.loads(json.dumps(changes, cls=DjangoJSONEncoder))
         run.save()
+        _audit_write(run=run, rows=[*((instance, None) for instance in plan.creates), *plan.updates], actor_id=user_id)
         emit(
             "import_finished",
             {
@@ -254,11 +262,13 @@ def import_undo(*, run_id: int) -> ImportRun:
         restored = []
         for pk, previous in items:
             instance = instances[pk]
+            imported = {name: getattr(instance, name) for name in previous}
             for name, value in previous.items():
                 setattr(instance, name, model._meta.get_field(name).to_python(value))
-            restored.append(instance)
-        model.objects.bulk_update(restored, list(names), batch_size=BATCH)
-        accounts_mark_changed(account_ids=_account_ids(restored))
+            restored.append((instance, imported))
+        model.objects.bulk_update([instance for instance, _imported in restored], list(names), batch_size=BATCH)
+        accounts_mark_changed(account_ids=_account_ids(instance for instance, _imported in restored))
+        _audit_write(run=run, rows=restored, undo=True)
     created = run.changes.get("created", [])
     if model is Account:
         Account.objects.filter(pk__in=created).update(parent=None)
@@ -552,6 +562,48 @@ def _updates_write(kind: str, plan: Plan) -> None:
                 instance.updated_at = now
             fields.append("updated_at")
         model.objects.bulk_update(instances, fields, batch_size=BATCH)
+
+
+def _audit_write(
+    *, run: ImportRun, rows: list[tuple[Model, dict | None]], actor_id: int | None = None, undo: bool = False
+) -> None:
+    """The audit trail of what an import (or its ``undo``) wrote: bulk writes send no signals, so django-auditlog
+    records none itself. One entry per row of ``rows`` (the object written, with the values it had before, or None
+    for a row the import created): its changed fields as stored, old and new, as auditlog words them, the run and its
+    file in ``additional_data`` (with the contract's account: its timeline finds it), and the actor ``actor_id``,
+    else the request's (auditlog's middleware). Nothing for a kind auditlog does not track."""
+    model = kind_spec(run.kind).model
+    if not auditlog.contains(model):
+        return
+    content_type = ContentType.objects.get_for_model(model)
+    source = {"import_id": run.pk, "import_file": run.file_name, **({"import_undo": True} if undo else {})}
+    stored = model.objects.in_bulk([instance.pk for instance, _previous in rows])  # as the database keeps them
+    entries = []
+    for written, previous in rows:
+        instance = stored[written.pk]
+        old = None
+        if previous is not None:
+            old = model(**{field.attname: getattr(instance, field.attname) for field in model._meta.concrete_fields})
+            for name, value in previous.items():
+                setattr(old, name, value)
+        changes = model_instance_diff(old, instance, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES)
+        if not changes:
+            continue
+        extra = instance.get_additional_data() if hasattr(instance, "get_additional_data") else {}
+        entry = LogEntry(
+            content_type=content_type,
+            object_pk=str(instance.pk),
+            object_id=instance.pk,
+            object_repr=str(instance),
+            action=LogEntry.Action.CREATE if previous is None else LogEntry.Action.UPDATE,
+            changes=changes,
+            actor_id=actor_id,
+            additional_data={**extra, **source},
+            cid=get_cid(),
+        )
+        pre_save.send(sender=LogEntry, instance=entry, raw=False, using=LogEntry.objects.db, update_fields=None)
+        entries.append(entry)
+    LogEntry.objects.bulk_create(entries, batch_size=BATCH)
 
 
 def _undo_blockers(run: ImportRun) -> list[str]:

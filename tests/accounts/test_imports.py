@@ -8,6 +8,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from auditlog.context import set_actor
+from auditlog.models import LogEntry
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook
@@ -16,6 +18,8 @@ from rest_framework.test import APIClient
 from accounts.imports import values
 from accounts.imports.services import ImportRefused, import_apply, import_preview, import_undo
 from accounts.models import Account, ChangedAccount, Contact, Contract, ExchangeRate, ImportMapping, ImportRun
+from accounts.selectors import account_changes
+from csm_platform.web.selectors.timeline import account_timeline
 from health import pipeline
 from health.models import AccountSnapshot
 from tests.factories import AccountFactory
@@ -349,6 +353,47 @@ def test_undo_deletes_what_the_latest_import_created_unless_something_newer_depe
     assert Contract.objects.count() == 0
 
 
+CHANGED = "Recurring value (whole term): 1200.00 → 2400.00"
+UNDONE = "Recurring value (whole term): 2400.00 → 1200.00"
+
+
+def test_an_import_and_its_undo_are_in_the_audit_trail_and_on_the_accounts_timeline(ten_accounts, ada):
+    rows = [["CT-1", "ACC-1", "2025-01-01", "2025-12-31", "USD", "1200", "5", "no"]]
+    import_apply(kind="contracts", file=csv_file(CONTRACT_HEADER, rows), file_name="q1.csv", user_id=ada.pk)
+    rows[0][5] = "2400"
+    run = import_apply(kind="contracts", file=csv_file(CONTRACT_HEADER, rows), file_name="q2.csv", user_id=ada.pk)
+    contract = Contract.objects.get(external_id="CT-1")
+
+    entries = account_changes(account_id=contract.account_id).filter(content_type__model="contract")
+    created, updated = entries.get(action=LogEntry.Action.CREATE), entries.get(action=LogEntry.Action.UPDATE)
+    assert (created.actor, created.object_id, created.additional_data["import_file"]) == (ada, contract.pk, "q1.csv")
+    assert created.changes_dict["recurring_tcv"] == ["None", "1200.00"]
+    assert (updated.actor, updated.additional_data["import_id"]) == (ada, run.pk)
+    assert updated.changes_dict == {"recurring_tcv": ["1200.00", "2400.00"]}
+
+    with set_actor(ada):  # as auditlog's middleware does for a request
+        import_undo(run_id=run.pk)
+    undone = account_changes(account_id=contract.account_id).first()
+    assert (undone.actor, undone.changes_dict) == (ada, {"recurring_tcv": ["2400.00", "1200.00"]})
+    assert undone.additional_data["import_undo"] is True
+
+    items = account_timeline(account_id=contract.account_id).items
+    assert [(item.subject, item.body) for item in items[:3]] == [
+        ("Contract CT-1 (2025-01-01..2025-12-31) changed", "Undo of the import of q2.csv; " + UNDONE),
+        ("Contract CT-1 (2025-01-01..2025-12-31) changed", "Imported from q2.csv; " + CHANGED),
+        ("Contract CT-1 (2025-01-01..2025-12-31) added", "Imported from q1.csv"),
+    ]
+    assert [(item.subject, item.body) for item in items[3:]] == [("Account created", "")]  # the factory's
+
+
+def test_an_import_of_rows_auditlog_does_not_track_writes_no_entries(ten_accounts):
+    header = ["account", "kind", "occurred_at", "subject"]
+    before = LogEntry.objects.count()
+    run = apply("activities", csv_file(header, [["ACC-1", "call", "2025-01-05T10:00:00Z", "Kick-off"]]))
+
+    assert run.created == 1 and LogEntry.objects.count() == before
+
+
 def test_a_parent_cycle_and_a_short_contract_are_refused_with_the_services_words(ten_accounts):
     plan = preview("accounts", csv_file(["external_id", "name", "parent"], [["X1", "X1", "X2"], ["X2", "X2", "X1"]]))
     assert {e.reason for e in plan.errors} == {"An account cannot be its own parent or ancestor."}
@@ -454,4 +499,9 @@ def test_a_manager_uploads_maps_previews_applies_and_undoes(client, mallory):
 
     client.post(reverse("imports:undo", args=[run.pk]))
     assert Account.objects.count() == 0
+    accounts = LogEntry.objects.filter(content_type__model="account")
+    created = accounts.filter(action=LogEntry.Action.CREATE, additional_data__import_file="Account.csv")
+    deleted = accounts.filter(action=LogEntry.Action.DELETE)
+    assert (created.count(), deleted.count()) == (3, 3)
+    assert {entry.actor for entry in [*created, *deleted]} == {mallory}
     assert ImportMapping.objects.get(name="SF accounts").columns["BillingCountry"] == ""

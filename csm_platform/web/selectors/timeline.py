@@ -135,11 +135,22 @@ def _change_subject(entry: LogEntry) -> str:
     return _("%(what)s changed") % {"what": what} if what else _("Account changed")
 
 
-def _change_body(entry: LogEntry, names: dict[int, str]) -> str:
-    if entry.action != LogEntry.Action.UPDATE:
+def _change_source(entry: LogEntry) -> str:
+    """Where a change came from when it was not typed in: the spreadsheet import that wrote it, or undid it."""
+    data = entry.additional_data or {}
+    if "import_file" not in data:
         return ""
+    if data.get("import_undo"):
+        return _("Undo of the import of %(file)s") % {"file": data["import_file"]}
+    return _("Imported from %(file)s") % {"file": data["import_file"]}
+
+
+def _change_body(entry: LogEntry, names: dict[int, str]) -> str:
+    source = _change_source(entry)
+    if entry.action != LogEntry.Action.UPDATE:
+        return source
     model = _model_of(entry)
-    parts = []
+    parts = [source] if source else []
     for name, values in (entry.changes_dict or {}).items():
         field = model._meta.get_field(name) if name in {f.name for f in model._meta.fields} else None
         label = capfirst(str(field.verbose_name)) if field else name
