@@ -54,7 +54,10 @@ def test_each_csm_gets_their_digest_with_links(portfolio, alice):
     [message] = mail.outbox
     assert message.to == [alice.email]
     body = message.body
-    assert f"Turned Red Inc: health 30, ARR USD 0, expected loss N/A: https://csm.example.com/accounts/{turned.pk}/" in body
+    turned_line = (
+        f"Turned Red Inc: health 30, ARR USD 0, expected loss N/A: https://csm.example.com/accounts/{turned.pk}/"
+    )
+    assert turned_line in body
     assert "Long Red Ltd" not in body
     assert f"Send the renewal quote (Renewing Co): https://csm.example.com/tasks/{task.pk}/" in body
     assert "Snoozed one" not in body
