@@ -33,7 +33,8 @@ run: install site/index.html
 		$(BIN)/python manage.py recompute --backfill 182 --every 7 --daily 35 --missing-only
 	# The demo team's work on what the nights made (tasks done); idempotent, nothing to do without the demo.
 	$(BIN)/python manage.py load_demo --after-backfill
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	# runserver, and the beat schedule in a thread beside it (no broker): current figures refresh, nights run at 02:00.
+	$(BIN)/python manage.py serve 127.0.0.1:$(PORT)
 
 # One test process per core (pytest-xdist), each with its own test database and Redis database; worksteal hands
 # the long browser crawls' neighbours to whichever process is free.

@@ -114,7 +114,7 @@ def main() -> None:
         finally:
             make.terminate()
             make.wait(timeout=60)
-            subprocess.run(["pkill", "-f", f"runserver 127.0.0.1:{port}"], check=False)
+            subprocess.run(["pkill", "-f", f"serve 127.0.0.1:{port}"], check=False)
         steps = re.findall(r"^(\d{4}-\d{2}-\d{2}): succeeded", log.read_text(), flags=re.MULTILINE)
         if served is None:
             print(log.read_text()[-3000:])
