@@ -578,15 +578,22 @@ def _audit_write(
     content_type = ContentType.objects.get_for_model(model)
     source = {"import_id": run.pk, "import_file": run.file_name, **({"import_undo": True} if undo else {})}
     stored = model.objects.in_bulk([instance.pk for instance, _previous in rows])  # as the database keeps them
+    # The row's own columns only: auditlog would otherwise read every reverse relation of each object, a query each.
+    columns = [field.attname for field in model._meta.concrete_fields]
     entries = []
     for written, previous in rows:
         instance = stored[written.pk]
         old = None
         if previous is not None:
-            old = model(**{field.attname: getattr(instance, field.attname) for field in model._meta.concrete_fields})
+            old = model(**{name: getattr(instance, name) for name in columns})
             for name, value in previous.items():
                 setattr(old, name, value)
-        changes = model_instance_diff(old, instance, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES)
+        changes = model_instance_diff(
+            old,
+            instance,
+            fields_to_check=columns if previous is None else list(previous),
+            use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
+        )
         if not changes:
             continue
         extra = instance.get_additional_data() if hasattr(instance, "get_additional_data") else {}
