@@ -1,12 +1,15 @@
-"""System status (admins): runs with status, duration, counts and errors; ingestion per day; quarantine."""
+"""System status (admins): runs with status, duration, counts and errors; the intra-day refresh; ingestion per day;
+quarantine."""
 
 import datetime as dt
 
 import pytest
 
-from accounts.models import QuarantinedEvent, UsageDay
+from accounts.models import ChangedAccount, QuarantinedEvent, UsageDay
+from accounts.services import accounts_mark_changed
 from health.models import RecomputeRun
-from tests.factories import AccountFactory, SourceFactory
+from health.pipeline import current_figures_refresh
+from tests.factories import AccountFactory, ContractFactory, SourceFactory
 from tests.web.conftest import AS_OF, NOW, TODAY
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
@@ -62,8 +65,30 @@ def test_runs_ingestion_and_quarantine(client, ada):
     assert response.context["ingestion_chart"]
 
 
+def test_the_intra_day_refresh_shows_its_last_run_the_accounts_waiting_and_when_it_is_behind(client, ada):
+    scored, waiting = AccountFactory(), AccountFactory()
+    ContractFactory(account=scored, start_date=dt.date(2024, 1, 1), end_date=dt.date(2024, 12, 31))
+    accounts_mark_changed(account_ids=[scored.pk])
+    current_figures_refresh()
+    ChangedAccount.objects.create(account=waiting, changed_at=NOW - dt.timedelta(minutes=4))
+    client.force_login(ada)
+
+    response = client.get("/status/")
+    refresh = response.context["status"].refresh
+    assert (refresh.last_refresh, refresh.waiting, refresh.oldest_change) == (NOW, 1, NOW - dt.timedelta(minutes=4))
+    page = response.content.decode()
+    assert "Current figures last refreshed" in page
+    assert "1 account waits to be re-scored (changed since" in page
+    assert "Behind" not in page
+
+    ChangedAccount.objects.filter(account=waiting).update(changed_at=NOW - dt.timedelta(minutes=6))
+    assert "Behind: a change has waited more than 5 minutes." in client.get("/status/").content.decode()
+
+
 def test_empty_status(client, ada):
     client.force_login(ada)
     page = client.get("/status/").content.decode()
     assert "No nightly run yet." in page
+    assert "No current figures refreshed yet." in page
+    assert "No account waits: every change is scored." in page
     assert "Nothing in quarantine" in page
