@@ -571,46 +571,52 @@ def _audit_write(
     records none itself. One entry per row of ``rows`` (the object written, with the values it had before, or None
     for a row the import created): its changed fields as stored, old and new, as auditlog words them, the run and its
     file in ``additional_data`` (with the contract's account: its timeline finds it), and the actor ``actor_id``,
-    else the request's (auditlog's middleware). Nothing for a kind auditlog does not track."""
+    else the request's (auditlog's middleware). Written ``BATCH`` rows at a time. Nothing for a kind auditlog does
+    not track."""
     model = kind_spec(run.kind).model
     if not auditlog.contains(model):
         return
     content_type = ContentType.objects.get_for_model(model)
     source = {"import_id": run.pk, "import_file": run.file_name, **({"import_undo": True} if undo else {})}
-    stored = model.objects.in_bulk([instance.pk for instance, _previous in rows])  # as the database keeps them
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     # The row's own columns only: auditlog would otherwise read every reverse relation of each object, a query each.
     columns = [field.attname for field in model._meta.concrete_fields]
-    entries = []
-    for written, previous in rows:
-        instance = stored[written.pk]
-        old = None
-        if previous is not None:
-            old = model(**{name: getattr(instance, name) for name in columns})
-            for name, value in previous.items():
-                setattr(old, name, value)
-        changes = model_instance_diff(
-            old,
-            instance,
-            fields_to_check=columns if previous is None else list(previous),
-            use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
-        )
-        if not changes:
-            continue
-        extra = instance.get_additional_data() if hasattr(instance, "get_additional_data") else {}
-        entry = LogEntry(
-            content_type=content_type,
-            object_pk=str(instance.pk),
-            object_id=instance.pk,
-            object_repr=str(instance),
-            action=LogEntry.Action.CREATE if previous is None else LogEntry.Action.UPDATE,
-            changes=changes,
-            actor_id=actor_id,
-            additional_data={**extra, **source},
-            cid=get_cid(),
-        )
-        pre_save.send(sender=LogEntry, instance=entry, raw=False, using=LogEntry.objects.db, update_fields=None)
-        entries.append(entry)
-    LogEntry.objects.bulk_create(entries, batch_size=BATCH)
+    for offset in range(0, len(rows), BATCH):
+        chunk = rows[offset : offset + BATCH]
+        stored = model.objects.in_bulk([instance.pk for instance, _previous in chunk])  # as the database keeps them
+        entries = []
+        for written, previous in chunk:
+            instance = stored[written.pk]
+            old = None
+            if previous is not None:
+                old = model(**{name: getattr(instance, name) for name in columns})
+                for name, value in previous.items():
+                    setattr(old, name, value)
+            changes = model_instance_diff(
+                old,
+                instance,
+                fields_to_check=columns if previous is None else list(previous),
+                use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
+            )
+            if not changes:
+                continue
+            extra = instance.get_additional_data() if hasattr(instance, "get_additional_data") else {}
+            entry = LogEntry(
+                content_type=content_type,
+                object_pk=str(instance.pk),
+                object_id=instance.pk,
+                object_repr=str(instance),
+                action=LogEntry.Action.CREATE if previous is None else LogEntry.Action.UPDATE,
+                changes=changes,
+                actor=actor,
+                actor_email=actor.email if actor else None,
+                additional_data={**extra, **source},
+                cid=get_cid(),
+            )
+            # auditlog's request context (its middleware) fills in the actor when none is given, and the address.
+            pre_save.send(sender=LogEntry, instance=entry, raw=False, using=LogEntry.objects.db, update_fields=None)
+            entries.append(entry)
+        LogEntry.objects.bulk_create(entries)
 
 
 def _undo_blockers(run: ImportRun) -> list[str]:

@@ -11,6 +11,8 @@ import pytest
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook
 from rest_framework.test import APIClient
@@ -384,6 +386,23 @@ def test_an_import_and_its_undo_are_in_the_audit_trail_and_on_the_accounts_timel
         ("Contract CT-1 (2025-01-01..2025-12-31) added", "Imported from q1.csv"),
     ]
     assert [(item.subject, item.body) for item in items[3:]] == [("Account created", "")]  # the factory's
+
+
+def test_rows_imported_in_a_request_read_their_importer_once_whatever_their_number(ten_accounts, ada):
+    def user_reads(file, name: str) -> int:
+        with set_actor(ada), CaptureQueriesContext(connection) as queries:  # as in a browser import
+            import_apply(kind="contracts", file=file, file_name=name, user_id=ada.pk)
+        return sum('FROM "accounts_user"' in query["sql"] for query in queries.captured_queries)
+
+    one = user_reads(
+        csv_file(CONTRACT_HEADER, [["CT-X", "ACC-1", "2025-01-01", "2025-12-31", "USD", "9", "", ""]]), "one.csv"
+    )
+    thousand = user_reads(thousand_contracts(bad=False), "big.csv")
+
+    assert thousand == one
+    entries = LogEntry.objects.filter(additional_data__import_file="big.csv")
+    assert entries.count() == 1000
+    assert set(entries.values_list("actor", "actor_email").distinct()) == {(ada.pk, ada.email)}
 
 
 def test_an_import_of_rows_auditlog_does_not_track_writes_no_entries(ten_accounts):
