@@ -69,11 +69,16 @@ class InlineBeat:
 
     def run_forever(self, stop: threading.Event) -> None:
         """Tick until ``stop`` is set; the thread's database connection is let go between ticks, as after a
-        request (``CONN_MAX_AGE``)."""
+        request (``CONN_MAX_AGE``). Whatever goes wrong is logged and the schedule goes on a minute later: the
+        thread never dies while the server serves."""
         while True:
-            close_old_connections()
-            wait = self.tick()
-            close_old_connections()
+            try:
+                close_old_connections()
+                wait = self.tick()
+                close_old_connections()
+            except Exception:
+                logger.exception("inline beat: the schedule could not be read; trying again in a minute")
+                wait = MAX_SLEEP_SECONDS
             if stop.wait(wait):
                 return
 
