@@ -28,8 +28,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import numpy as np
+from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.demo import DEMO_USERS, DemoBook, demo_accounts
 from accounts.demo.book import Decision, Plan
@@ -50,6 +51,7 @@ from .models import (
     StageMilestone,
     SuccessPlan,
     Task,
+    TaskComment,
 )
 from .selectors.surveys import journey_settings_get
 from .services import starter_playbooks_load, survey_responses_import_csv, task_create
@@ -65,6 +67,21 @@ CSV_CHUNK = 10_000
 # After the backfill, the share of the nights' tasks their owner has done, by days past the due date (the first
 # row it is past; tasks due from 3 days on are left open).
 DONE_SHARES = ((30, 0.92), (3, 0.7), (-3, 0.25))
+# The owner's note on a share of the tasks: on one done, a little before finishing it; on one overdue, the day after
+# it was due (the demo's words, translated where the workspace speaks Korean).
+COMMENTED_SHARE = 0.4
+DONE_NOTES = (
+    gettext_noop("Spoke with the champion: no blockers, next check in a month."),
+    gettext_noop("Walked the admin through the reports they were missing; they will roll them out to the team."),
+    gettext_noop("Sent the renewal summary and the usage review to the sponsor."),
+    gettext_noop("Booked a working session with their ops lead for next week."),
+    gettext_noop("The customer confirmed the issue is solved; closing."),
+)
+OVERDUE_NOTES = (
+    gettext_noop("Left a voicemail and an e-mail; trying again on Thursday."),
+    gettext_noop("Waiting on the customer: their admin is out until next week."),
+    gettext_noop("Rescheduled at the customer's request."),
+)
 
 ADVOCACY_REASONS = ("Agreed to be a reference", "Case study published", "Spoke at our customer webinar")
 NPS_COMMENTS = {
@@ -480,7 +497,33 @@ def demo_after_backfill(*, seed: int, as_of: dt.date) -> dict[str, int]:
         )
     Task.objects.bulk_update(done, ["owner", "status", "completed_at", "completed_by"], batch_size=1000)
     activities_create(activities=timeline)
+    comments = _comments_write(
+        seed=seed, done=done, overdue=tasks.filter(status=Task.Status.OPEN, due_date__lt=yesterday)
+    )
     by_state: dict[str, int] = defaultdict(int)
     for status, due in tasks.values_list("status", "due_date"):
         by_state["tasks done" if status == Task.Status.DONE else "tasks overdue" if due < as_of else "tasks open"] += 1
-    return {"tasks dated on their night": len(dated), "tasks finished now": len(done), **by_state}
+    return {
+        "tasks dated on their night": len(dated),
+        "tasks finished now": len(done),
+        "task comments": comments,
+        **by_state,
+    }
+
+
+def _comments_write(*, seed: int, done: list[Task], overdue: QuerySet[Task]) -> int:
+    """The owners' notes on a ``COMMENTED_SHARE`` of the tasks just done (two hours before finishing) and of the
+    ``overdue`` ones with an owner and no note yet (the morning after their due date); how many were written."""
+    notes = []
+    for task in done:
+        if _share(seed, task.pk, "note") < COMMENTED_SHARE:
+            body = gettext(DONE_NOTES[int(_share(seed, task.pk, "done note") * len(DONE_NOTES))])
+            at = max(task.completed_at - dt.timedelta(hours=2), task.created_at)
+            notes.append(TaskComment(task_id=task.pk, author_id=task.owner_id, body=body, created_at=at))
+    for task in overdue.filter(owner__isnull=False, comments__isnull=True).only("pk", "owner", "due_date"):
+        if _share(seed, task.pk, "note") < COMMENTED_SHARE:
+            body = gettext(OVERDUE_NOTES[int(_share(seed, task.pk, "overdue note") * len(OVERDUE_NOTES))])
+            at = _at(task.due_date + dt.timedelta(days=1), 9)
+            notes.append(TaskComment(task_id=task.pk, author_id=task.owner_id, body=body, created_at=at))
+    TaskComment.objects.bulk_create(notes, batch_size=1000)
+    return len(notes)

@@ -15,11 +15,22 @@ from django.urls import reverse
 from accounts.models import Account, User
 from csm_platform.web.models import RenewalForecast, RenewalForecastChange
 from health.pipeline import recompute
-from journeys.models import CheckIn, Outcome, Playbook, PlaybookFiring, StageChange, SuccessPlan, SurveyResponse, Task
+from journeys.models import (
+    CheckIn,
+    Outcome,
+    Playbook,
+    PlaybookFiring,
+    StageChange,
+    SuccessPlan,
+    SurveyResponse,
+    Task,
+    TaskComment,
+)
 from journeys.selectors.journey import journey_funnel, time_to_value
 from journeys.selectors.surveys import survey_summary
 
 TODAY = dt.date(2026, 7, 1)
+NOW = dt.datetime(2026, 7, 1, 8, tzinfo=dt.UTC)
 NIGHTS = [TODAY - dt.timedelta(days=n) for n in (22, 15, 8, 1)]  # a weekly backfill up to yesterday
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +40,7 @@ pytestmark = pytest.mark.django_db
 def demo():
     """``make run`` in small: the demo as of today, weekly nights up to yesterday (the churn model is not retrained:
     it is not what this file checks), then the work done after the backfill."""
-    with time_machine.travel(dt.datetime(2026, 7, 1, 8, tzinfo=dt.UTC), tick=False):
+    with time_machine.travel(NOW, tick=False):
         out = StringIO()
         call_command("load_demo", "--accounts=40", "--days=60", stdout=out)
         for night in NIGHTS:
@@ -50,6 +61,15 @@ def test_the_demo_creates_every_kind_of_journey_data(demo):
     assert done.count() >= 10 and overdue.count() >= 5 and upcoming.count() >= 3
     assert all(t.created_at.date() <= t.completed_at.date() < TODAY for t in done)
     assert not tasks.filter(created_at__date__gte=TODAY).exists()  # dated on the night that made them
+    comments = TaskComment.objects.filter(task__in=tasks).select_related("task")
+    assert comments.filter(task__status=Task.Status.DONE).exists()
+    assert comments.filter(task__status=Task.Status.OPEN, task__due_date__lt=TODAY).exists()
+    for comment in comments:  # by the task's owner, after the task was made, before it was done and before today
+        assert comment.author_id == comment.task.owner_id
+        assert comment.task.created_at <= comment.created_at < (comment.task.completed_at or NOW)
+    written = comments.count()
+    call_command("load_demo", "--after-backfill", stdout=StringIO())
+    assert comments.count() == written  # a second run leaves the notes as they are
     assert tasks.filter(source=Task.Source.CHECK_IN).exists()
 
     answers = SurveyResponse.objects.all()
