@@ -25,7 +25,12 @@ class Command(RunserverCommand):
 
     def inner_run(self, *args, **options):
         # The serving process (the autoreloader's child when reloading): started again with it after a code change.
-        if options["schedule"] and settings.CELERY_TASK_ALWAYS_EAGER:
+        self.schedule = options["schedule"] and settings.CELERY_TASK_ALWAYS_EAGER
+        super().inner_run(*args, **options)
+
+    def on_bind(self, server_port):
+        super().on_bind(server_port)
+        # Once the port is bound, after the system and migration checks: never beside a server that did not start.
+        if self.schedule:
             inline_beat_start()
             self.stdout.write("Beat schedule running in this process (no broker): current figures refresh each minute.")
-        super().inner_run(*args, **options)
