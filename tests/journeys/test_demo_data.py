@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import Account, User
-from csm_platform.web.models import RenewalForecast, RenewalForecastChange
+from csm_platform.web.models import QuarterTarget, RenewalForecast, RenewalForecastChange, SavedView
 from health.pipeline import recompute
 from journeys.models import (
     CheckIn,
@@ -106,6 +106,9 @@ def test_the_demo_creates_every_kind_of_journey_data(demo):
     assert forecasts.count() >= 5 and len(set(forecasts.values_list("category", flat=True))) >= 2
     assert all(f.contract.end_date >= TODAY for f in forecasts) and all(f.next_step for f in forecasts)
     assert RenewalForecastChange.objects.count() >= forecasts.count()
+    targets = dict(QuarterTarget.objects.values_list("quarter", "target"))
+    assert {"2026-Q3", "2026-Q4"} <= set(targets) and all(target > 0 for target in targets.values())
+    assert set(SavedView.objects.values_list("user__username", flat=True)) == {"csm", "manager", "ae"}
 
 
 def test_every_role_lands_on_pages_with_data(demo, client):
@@ -137,6 +140,15 @@ def test_every_role_lands_on_pages_with_data(demo, client):
                 empty = re.findall(r'class="empty"[^>]*>([^<]*)<', response.content.decode())
                 allowed = {"No detractor comments in the NPS window."}
                 assert set(empty) <= allowed, (username, url, empty)
+            rows = []  # each saved view opens, and one at least lists rows even in so small a book
+            for view in SavedView.objects.filter(user__username=username):
+                response = client.get(f"{reverse(f'web:{view.page}')}?{view.querystring}")
+                assert response.status_code == 200, (username, view.name)
+                rows.append(len(response.context["table"].rows))
+            assert not rows or max(rows) > 0, (username, rows)
+        client.force_login(User.objects.get(username="ae"))
+        quarter = client.get(reverse("web:renewals"), {"quarter": "2026-Q3"})
+        assert quarter.context["attainment"].ratio is not None  # the demo sets the quarter's target
 
 
 def mean(values) -> float:
